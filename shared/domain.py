@@ -1,0 +1,141 @@
+"""Domain enumerations, each the one Python mirror of one Postgres type.
+
+`PG_ENUMS` maps every enum to its SQL type (or reference table); an integration test
+compares labels in both directions, so a status spelled differently in code and schema
+cannot ship.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Venue(StrEnum):
+    """Supported venues: rows of the `venues` reference table."""
+
+    BINANCE = "binance"
+    BYBIT = "bybit"
+    OKX = "okx"
+    KRAKEN = "kraken"
+    KUCOIN = "kucoin"
+    GATEIO = "gateio"
+    MEXC = "mexc"
+
+
+class CredentialEnvironment(StrEnum):
+    LIVE = "live"
+    TESTNET = "testnet"
+    # The local paper exchange (Binance dialect); its URL comes from settings, never a caller.
+    PAPER = "paper"
+
+
+class BotKind(StrEnum):
+    SPREAD = "spread"
+    VOLUME = "volume"
+
+
+class BotStatus(StrEnum):
+    STOPPED = "stopped"
+    RUNNING = "running"
+    ERROR = "error"
+
+
+class OrderSide(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+class OrderType(StrEnum):
+    LIMIT = "limit"
+    MARKET = "market"
+
+
+class TimeInForce(StrEnum):
+    GTC = "GTC"
+    IOC = "IOC"
+    FOK = "FOK"
+
+
+class OrderStatus(StrEnum):
+    # Before the venue knows of it.
+    ACCEPTED = "accepted"  # intent stored, job deferred
+    SUBMITTING = "submitting"  # committed before the exchange call
+    UNKNOWN = "unknown"  # the call's outcome is ambiguous: look up by client order id
+    # The venue's view.
+    OPEN = "open"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+    REJECTED = "rejected"  # refused by a pre-trade check or permanently by the venue
+    FAILED = "failed"  # gave up after the retry budget; reason recorded
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_ORDER_STATUSES
+
+    @property
+    def rank(self) -> int:
+        """Statuses only move to an equal or higher rank (mirrors SQL order_status_rank)."""
+        return ORDER_STATUS_RANK[self]
+
+
+TERMINAL_ORDER_STATUSES = frozenset(
+    {
+        OrderStatus.FILLED,
+        OrderStatus.CANCELED,
+        OrderStatus.EXPIRED,
+        OrderStatus.REJECTED,
+        OrderStatus.FAILED,
+    }
+)
+
+ORDER_STATUS_RANK: dict[OrderStatus, int] = {
+    OrderStatus.ACCEPTED: 0,
+    OrderStatus.SUBMITTING: 1,
+    OrderStatus.UNKNOWN: 1,
+    OrderStatus.OPEN: 2,
+    OrderStatus.PARTIALLY_FILLED: 3,
+    **{status: 4 for status in TERMINAL_ORDER_STATUSES},
+}
+
+
+class OrderSource(StrEnum):
+    API = "api"
+    BOT = "bot"
+
+
+class OrderEventKind(StrEnum):
+    STATUS_CHANGE = "status_change"
+    EXCHANGE_CALL = "exchange_call"
+    NOTE = "note"
+
+
+class CallOutcome(StrEnum):
+    OK = "ok"
+    TRANSIENT = "transient"  # retry later, nothing happened at the venue
+    PERMANENT = "permanent"  # never retry
+    AMBIGUOUS = "ambiguous"  # the order may exist: look it up by client order id first
+
+
+class KillSwitchScope(StrEnum):
+    GLOBAL = "global"
+    CLIENT = "client"
+    BOT = "bot"
+
+
+# Python enum → Postgres enum type name (or "table:<name>.<column>" for reference tables).
+PG_ENUMS: dict[type[StrEnum], str] = {
+    Venue: "table:venues.code",
+    CredentialEnvironment: "credential_environment",
+    BotKind: "bot_kind",
+    BotStatus: "bot_status",
+    OrderSide: "order_side",
+    OrderType: "order_type",
+    TimeInForce: "time_in_force",
+    OrderStatus: "order_status",
+    OrderSource: "order_source",
+    OrderEventKind: "order_event_kind",
+    CallOutcome: "call_outcome",
+    KillSwitchScope: "kill_switch_scope",
+}

@@ -1,0 +1,88 @@
+"""Exchange secrets sealed with HPKE (RFC 9180) to the worker's public key.
+
+The web process holds public keys only and can seal but never open. `info` binds a
+blob to its credential id, client id and venue, so a ciphertext copied onto another
+row does not open. Blobs are prefixed with nothing: the key id lives in its own column,
+so rotation is "seal again under the new id" (see `tradebridge reseal`).
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import x25519
+from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
+
+from shared.errors import ConfigurationError, TradebridgeError
+
+SUITE = Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.CHACHA20_POLY1305)
+INFO_PREFIX = b"tradebridge/exchange-credential/v1"
+
+
+class UnsealError(TradebridgeError):
+    """The blob does not open with this key and context (never says more)."""
+
+
+@dataclass(frozen=True)
+class SealingKeyPair:
+    key_id: str
+    public_key_b64: str
+    private_key_b64: str
+
+
+def credential_info(credential_id: UUID, client_id: UUID, exchange: str) -> bytes:
+    return b"|".join((INFO_PREFIX, str(credential_id).encode(), str(client_id).encode(), exchange.encode()))
+
+
+def generate_key_pair() -> SealingKeyPair:
+    private = x25519.X25519PrivateKey.generate()
+    key_id = f"k{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(3)}"
+    return SealingKeyPair(
+        key_id=key_id,
+        public_key_b64=_b64(private.public_key().public_bytes_raw()),
+        private_key_b64=_b64(private.private_bytes_raw()),
+    )
+
+
+def load_public_key(b64: str) -> x25519.X25519PublicKey:
+    try:
+        return x25519.X25519PublicKey.from_public_bytes(base64.b64decode(b64, validate=True))
+    except ValueError as exc:
+        raise ConfigurationError("sealing public key is not a base64 X25519 public key") from exc
+
+
+def load_private_key(b64: str) -> x25519.X25519PrivateKey:
+    try:
+        return x25519.X25519PrivateKey.from_private_bytes(base64.b64decode(b64, validate=True))
+    except ValueError:
+        # Never echo the value or chain the exception: both could carry the key.
+        raise ConfigurationError("sealing private key is not a base64 X25519 private key") from None
+
+
+def seal(plaintext: bytes, public_key: x25519.X25519PublicKey, info: bytes) -> bytes:
+    return SUITE.encrypt(plaintext, public_key, info=info)
+
+
+def unseal(blob: bytes, private_key: x25519.X25519PrivateKey, info: bytes) -> bytes:
+    try:
+        return SUITE.decrypt(blob, private_key, info=info)
+    except (InvalidTag, ValueError):
+        raise UnsealError("credential secret does not open with this key and context") from None
+
+
+def public_key_of(private_key: x25519.X25519PrivateKey) -> str:
+    return _b64(
+        private_key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+    )
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()

@@ -1,0 +1,179 @@
+"""Typed, frozen settings read from the environment once per process.
+
+Dev mode (the default) fills in what a laptop needs; production mode refuses to start
+when a required variable is missing and names it. Each process asks only for what it
+needs (`require_for("web")`): the web process must never need the private sealing key.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from functools import cache
+from typing import Literal
+
+from shared.errors import ConfigurationError
+
+ProcessRole = Literal["web", "worker", "migrate", "cli"]
+
+
+class RunMode(StrEnum):
+    DEV = "dev"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    mode: RunMode = RunMode.DEV
+    # None means "no server configured": dev mode and tests start an embedded Postgres.
+    database_url: str | None = None
+    admin_token: str | None = None
+    # Sealing keys for exchange secrets (HPKE, see shared.crypto.sealing). The web holds
+    # only public keys; the worker the private key of the current key id.
+    sealing_key_id: str | None = None
+    sealing_public_key: str | None = None
+    sealing_private_key: str | None = None
+    # Older private keys the worker may still need while a re-seal is running: "id:key,id:key".
+    sealing_retired_private_keys: str | None = None
+
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "console"
+
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    cors_allow_origins: tuple[str, ...] = ()
+    max_request_body_bytes: int = 64 * 1024
+    client_rate_limit_per_minute: int = 600
+
+    db_pool_min_size: int = 2
+    db_pool_max_size: int = 10
+
+    worker_concurrency: int = 8
+    worker_queues: tuple[str, ...] = ()
+    worker_shutdown_timeout_s: float = 30.0
+    worker_metrics_port: int = 9100
+
+    paper_exchange_url: str = "http://127.0.0.1:8765"
+    # Directory for the embedded Postgres cluster (dev and tests, when database_url is None).
+    embedded_pg_dir: str = ".pgdata"
+
+    @property
+    def is_production(self) -> bool:
+        return self.mode is RunMode.PRODUCTION
+
+    def require_for(self, role: ProcessRole) -> Settings:
+        """Fail fast, naming the variable, when this process cannot do its job."""
+        missing: list[str] = []
+        if self.is_production and self.database_url is None:
+            missing.append("DATABASE_URL")
+        if role == "web" and self.is_production:
+            if not self.admin_token:
+                missing.append("TRADEBRIDGE_ADMIN_TOKEN")
+            if not (self.sealing_key_id and self.sealing_public_key):
+                missing.extend(["TRADEBRIDGE_SEALING_KEY_ID", "TRADEBRIDGE_SEALING_PUBLIC_KEY"])
+        if role == "worker" and self.is_production:
+            if not (self.sealing_key_id and self.sealing_private_key):
+                missing.extend(["TRADEBRIDGE_SEALING_KEY_ID", "TRADEBRIDGE_SEALING_PRIVATE_KEY"])
+        if missing:
+            raise ConfigurationError(
+                f"missing required setting(s) for {role} in {self.mode} mode: {', '.join(missing)}"
+            )
+        if role == "web" and self.sealing_private_key:
+            raise ConfigurationError(
+                "TRADEBRIDGE_SEALING_PRIVATE_KEY is set for the web process: only the worker "
+                "may hold it; give the web the public key alone"
+            )
+        return self
+
+
+# Environment variable → field name. One table, so the error messages and the README agree.
+ENV_VARS: dict[str, str] = {
+    "TRADEBRIDGE_ENV": "mode",
+    "DATABASE_URL": "database_url",
+    "TRADEBRIDGE_ADMIN_TOKEN": "admin_token",
+    "TRADEBRIDGE_SEALING_KEY_ID": "sealing_key_id",
+    "TRADEBRIDGE_SEALING_PUBLIC_KEY": "sealing_public_key",
+    "TRADEBRIDGE_SEALING_PRIVATE_KEY": "sealing_private_key",
+    "TRADEBRIDGE_SEALING_RETIRED_PRIVATE_KEYS": "sealing_retired_private_keys",
+    "LOG_LEVEL": "log_level",
+    "TRADEBRIDGE_LOG_FORMAT": "log_format",
+    "TRADEBRIDGE_WEB_HOST": "web_host",
+    "PORT": "web_port",
+    "TRADEBRIDGE_CORS_ALLOW_ORIGINS": "cors_allow_origins",
+    "TRADEBRIDGE_MAX_REQUEST_BODY_BYTES": "max_request_body_bytes",
+    "TRADEBRIDGE_CLIENT_RATE_LIMIT_PER_MINUTE": "client_rate_limit_per_minute",
+    "TRADEBRIDGE_DB_POOL_MIN_SIZE": "db_pool_min_size",
+    "TRADEBRIDGE_DB_POOL_MAX_SIZE": "db_pool_max_size",
+    "TRADEBRIDGE_WORKER_CONCURRENCY": "worker_concurrency",
+    "TRADEBRIDGE_WORKER_QUEUES": "worker_queues",
+    "TRADEBRIDGE_WORKER_SHUTDOWN_TIMEOUT_S": "worker_shutdown_timeout_s",
+    "TRADEBRIDGE_WORKER_METRICS_PORT": "worker_metrics_port",
+    "TRADEBRIDGE_PAPER_EXCHANGE_URL": "paper_exchange_url",
+    "TRADEBRIDGE_EMBEDDED_PG_DIR": "embedded_pg_dir",
+}
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept Heroku/Railway style `postgres://` as well as `postgresql://`."""
+    url = url.strip()
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if not url.startswith("postgresql://"):
+        raise ConfigurationError(
+            "DATABASE_URL must start with postgres:// or postgresql:// "
+            f"(got a value starting with {url.split(':', 1)[0]!r})"
+        )
+    return url
+
+
+def _convert(name: str, env_var: str, raw: str, default: object) -> object:
+    try:
+        if name == "mode":
+            return RunMode(raw.strip().lower())
+        if name == "database_url":
+            return normalize_database_url(raw)
+        if name == "log_format":
+            value = raw.strip().lower()
+            if value not in ("json", "console"):
+                raise ValueError(value)
+            return value
+        if isinstance(default, tuple):
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+        if isinstance(default, bool):
+            return raw.strip().lower() in ("1", "true", "yes", "on")
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{env_var} has an invalid value: {raw!r}") from exc
+    return raw if raw != "" else None
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from an environment mapping (tests pass their own)."""
+    env = os.environ if environ is None else environ
+    defaults = {f.name: f.default for f in fields(Settings)}
+    values: dict[str, object] = {}
+    for env_var, name in ENV_VARS.items():
+        raw = env.get(env_var)
+        if raw is None or raw == "":
+            continue
+        values[name] = _convert(name, env_var, raw, defaults[name])
+    mode = values.get("mode", RunMode.DEV)
+    if mode is RunMode.PRODUCTION and "log_format" not in values:
+        values["log_format"] = "json"
+    for key in ("web_port", "worker_concurrency", "db_pool_max_size", "max_request_body_bytes"):
+        value = values.get(key)
+        if isinstance(value, int) and value <= 0:
+            env_var = next(k for k, v in ENV_VARS.items() if v == key)
+            raise ConfigurationError(f"{env_var} must be a positive integer")
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@cache
+def get_settings() -> Settings:
+    return load_settings()

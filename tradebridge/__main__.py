@@ -1,0 +1,3 @@
+from tradebridge.cli import main
+
+raise SystemExit(main())

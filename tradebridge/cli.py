@@ -1,0 +1,109 @@
+"""`tradebridge <command>`: migrate, web, worker, paper-exchange, dev, create-client, keygen."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+
+from shared.db.resolve import with_resolved_database
+from shared.errors import TradebridgeError
+from shared.logs import configure_logging
+from shared.settings import Settings, get_settings
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from shared.db.migrate import migrate
+
+    settings = with_resolved_database(settings.require_for("migrate"))
+    assert settings.database_url is not None
+    applied = asyncio.run(migrate(settings.database_url))
+    if applied:
+        for name in applied:
+            print(f"applied {name}")
+    else:
+        print("schema is up to date")
+    return 0
+
+
+def _create_client(args: argparse.Namespace, settings: Settings) -> int:
+    from tradebridge.admin import create_client_with_token
+
+    settings = with_resolved_database(settings.require_for("cli"))
+    assert settings.database_url is not None
+    client, issued = asyncio.run(
+        create_client_with_token(settings.database_url, args.name, args.label)
+    )
+    print(f"client:   {client.name} ({client.id})")
+    print(f"token:    {issued.token}")
+    print("This token is shown once; only its hash is stored. Keep it now.")
+    return 0
+
+
+def _keygen(args: argparse.Namespace, settings: Settings) -> int:
+    from shared.sealing import generate_key_pair
+
+    pair = generate_key_pair()
+    print("# Sealing key pair for exchange credentials (HPKE X25519).")
+    print("# web and worker: the key id and public key; the worker ALONE: the private key.")
+    print(f"TRADEBRIDGE_SEALING_KEY_ID={pair.key_id}")
+    print(f"TRADEBRIDGE_SEALING_PUBLIC_KEY={pair.public_key_b64}")
+    print(f"TRADEBRIDGE_SEALING_PRIVATE_KEY={pair.private_key_b64}")
+    return 0
+
+
+def _paper_exchange(args: argparse.Namespace, settings: Settings) -> int:
+    from paper_exchange.cli import main as paper_main
+
+    return paper_main(list(args.rest))
+
+
+def _not_yet(name: str) -> Command:
+    def run(args: argparse.Namespace, settings: Settings) -> int:
+        print(f"tradebridge {name}: not yet available in this build", file=sys.stderr)
+        return 2
+
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tradebridge", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("migrate", help="apply procrastinate's schema and ours").set_defaults(
+        run=_migrate
+    )
+    create = commands.add_parser("create-client", help="create a client and print its token once")
+    create.add_argument("name", help="lowercase letters, digits, '-' or '_'")
+    create.add_argument("--label", default="initial", help="label of the first token")
+    create.set_defaults(run=_create_client)
+    commands.add_parser("keygen", help="print a new sealing key pair").set_defaults(run=_keygen)
+    paper = commands.add_parser(
+        "paper-exchange", help="run the local paper exchange (Binance Spot dialect)", add_help=False
+    )
+    paper.add_argument("rest", nargs=argparse.REMAINDER)
+    paper.set_defaults(run=_paper_exchange)
+    for name, help_text in (
+        ("web", "run the HTTP API"),
+        ("worker", "run the job worker"),
+        ("dev", "run everything on this machine"),
+    ):
+        commands.add_parser(name, help=help_text).set_defaults(run=_not_yet(name))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+        configure_logging(settings, process=args.command)
+        code: int = args.run(args, settings)
+    except TradebridgeError as exc:
+        print(f"tradebridge {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
