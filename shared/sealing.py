@@ -37,7 +37,9 @@ class SealingKeyPair:
 
 
 def credential_info(credential_id: UUID, client_id: UUID, exchange: str) -> bytes:
-    return b"|".join((INFO_PREFIX, str(credential_id).encode(), str(client_id).encode(), exchange.encode()))
+    return b"|".join(
+        (INFO_PREFIX, str(credential_id).encode(), str(client_id).encode(), exchange.encode())
+    )
 
 
 def generate_key_pair() -> SealingKeyPair:

@@ -74,9 +74,12 @@ class Settings:
                 missing.append("TRADEBRIDGE_ADMIN_TOKEN")
             if not (self.sealing_key_id and self.sealing_public_key):
                 missing.extend(["TRADEBRIDGE_SEALING_KEY_ID", "TRADEBRIDGE_SEALING_PUBLIC_KEY"])
-        if role == "worker" and self.is_production:
-            if not (self.sealing_key_id and self.sealing_private_key):
-                missing.extend(["TRADEBRIDGE_SEALING_KEY_ID", "TRADEBRIDGE_SEALING_PRIVATE_KEY"])
+        if (
+            role == "worker"
+            and self.is_production
+            and not (self.sealing_key_id and self.sealing_private_key)
+        ):
+            missing.extend(["TRADEBRIDGE_SEALING_KEY_ID", "TRADEBRIDGE_SEALING_PRIVATE_KEY"])
         if missing:
             raise ConfigurationError(
                 f"missing required setting(s) for {role} in {self.mode} mode: {', '.join(missing)}"
@@ -122,10 +125,8 @@ def normalize_database_url(url: str) -> str:
     if url.startswith("postgres://"):
         url = "postgresql://" + url.removeprefix("postgres://")
     if not url.startswith("postgresql://"):
-        raise ConfigurationError(
-            "DATABASE_URL must start with postgres:// or postgresql:// "
-            f"(got a value starting with {url.split(':', 1)[0]!r})"
-        )
+        # Never echo the value: a DSN carries the password.
+        raise ConfigurationError("DATABASE_URL must start with postgres:// or postgresql://")
     return url
 
 

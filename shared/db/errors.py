@@ -17,7 +17,9 @@ async def db_errors_as_domain_errors() -> AsyncIterator[None]:
     except psycopg.errors.UniqueViolation as exc:
         raise ConflictError(_constraint_message(exc, "already exists")) from exc
     except psycopg.errors.ForeignKeyViolation as exc:
-        raise ValidationError(_constraint_message(exc, "refers to something that does not exist")) from exc
+        raise ValidationError(
+            _constraint_message(exc, "refers to something that does not exist")
+        ) from exc
     except (psycopg.errors.CheckViolation, psycopg.errors.NotNullViolation) as exc:
         raise ValidationError(_constraint_message(exc, "is not allowed")) from exc
 

@@ -77,7 +77,7 @@ async def _apply(conn: psycopg.AsyncConnection, migration: Migration, *, run: bo
     async with conn.transaction():
         if run:
             # Plain SQL files with several statements: no parameters, simple protocol.
-            await conn.execute(sql.SQL(migration.text))  # type: ignore[arg-type]
+            await conn.execute(sql.SQL(migration.text))  # type: ignore[arg-type,unused-ignore]
         await conn.execute(
             "INSERT INTO schema_migrations (source, name, checksum) VALUES (%s, %s, %s)",
             (migration.source, migration.name, migration.checksum),
@@ -95,7 +95,9 @@ async def migrate(conninfo: str) -> list[str]:
 
             if (PROCRASTINATE, "schema.sql") not in applied:
                 schema = Migration(
-                    PROCRASTINATE, "schema.sql", (_procrastinate_sql_dir() / "schema.sql").read_text()
+                    PROCRASTINATE,
+                    "schema.sql",
+                    (_procrastinate_sql_dir() / "schema.sql").read_text(),
                 )
                 await _apply(conn, schema)
                 applied_now.append("procrastinate/schema.sql")

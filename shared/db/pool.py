@@ -17,7 +17,9 @@ from shared.settings import Settings
 DbConnection = AsyncConnection[TupleRow]
 
 
-def create_pool(settings: Settings, *, name: str, max_size: int | None = None) -> AsyncConnectionPool:
+def create_pool(
+    settings: Settings, *, name: str, max_size: int | None = None
+) -> AsyncConnectionPool:
     if settings.database_url is None:
         raise ConfigurationError(
             "DATABASE_URL is not set (dev mode starts an embedded Postgres and sets it)"

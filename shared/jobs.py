@@ -1,0 +1,75 @@
+"""The job contract between web and worker: task names, queues, and deferring on the
+caller's connection.
+
+The web defers jobs *by name* (it never imports the worker's task code), inside the
+transaction that writes the intent: `defer(...)` runs its INSERT on the connection it is
+given, so the intent row and the job row commit or roll back together. Jobs carry ids
+only — never amounts, never secrets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from procrastinate import App, PsycopgConnector
+from psycopg import AsyncConnection
+
+
+@dataclass(frozen=True)
+class JobKind:
+    task_name: str
+    queue: str
+
+
+# Queues split by urgency, so a backlog of balance refreshes never delays an order.
+ORDERS_QUEUE = "orders"
+BOTS_QUEUE = "bots"
+ACCOUNTS_QUEUE = "accounts"
+MAINTENANCE_QUEUE = "maintenance"
+ALL_QUEUES = (ORDERS_QUEUE, BOTS_QUEUE, ACCOUNTS_QUEUE, MAINTENANCE_QUEUE)
+
+PLACE_ORDER = JobKind("place_order", ORDERS_QUEUE)
+CANCEL_ORDER = JobKind("cancel_order", ORDERS_QUEUE)
+RECONCILE_ORDER = JobKind("reconcile_order", ORDERS_QUEUE)
+BOT_TICK = JobKind("bot_tick", BOTS_QUEUE)
+REFRESH_BALANCES = JobKind("refresh_balances", ACCOUNTS_QUEUE)
+
+
+def create_job_app() -> App:
+    """A procrastinate App with no connection of its own: each process opens it on its
+    pool with `await app.open_async(pool=pool)`."""
+    return App(connector=PsycopgConnector())
+
+
+async def defer(
+    app: App,
+    conn: AsyncConnection[Any],
+    kind: JobKind,
+    *,
+    queueing_lock: str | None = None,
+    lock: str | None = None,
+    schedule_in_seconds: float | None = None,
+    **args: Any,
+) -> int:
+    """Insert a job on `conn` (the caller's open transaction); returns the job id."""
+    options: dict[str, Any] = {"queue": kind.queue, "connection": conn}
+    if queueing_lock is not None:
+        options["queueing_lock"] = queueing_lock
+    if lock is not None:
+        options["lock"] = lock
+    if schedule_in_seconds is not None:
+        options["schedule_in"] = {"seconds": schedule_in_seconds}
+    deferrer = app.configure_task(kind.task_name, **options)
+    job_id: int = await deferrer.defer_async(**args)
+    return job_id
+
+
+def order_lock(order_id: object) -> str:
+    """Jobs of one order never run at the same time (place vs cancel vs reconcile)."""
+    return f"order:{order_id}"
+
+
+def bot_queueing_lock(bot_id: object) -> str:
+    """At most one pending tick per bot."""
+    return f"bot-tick:{bot_id}"

@@ -1,0 +1,6 @@
+"""Fixtures are split by concern into plugins under tests/fixtures (psycopg's habit)."""
+
+pytest_plugins = [
+    "tests.fixtures.fix_db",
+    "tests.fixtures.fix_paper",
+]

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import pytest
+
+from shared.errors import ConfigurationError
+from shared.settings import RunMode, load_settings
+
+
+def test_dev_defaults_need_nothing() -> None:
+    settings = load_settings({})
+    assert settings.mode is RunMode.DEV
+    assert settings.database_url is None
+    assert settings.log_format == "console"
+    settings.require_for("web").require_for("worker")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("postgres://u:p@db:5432/app", "postgresql://u:p@db:5432/app"),
+        ("postgresql://u@db/app", "postgresql://u@db/app"),
+    ],
+)
+def test_database_url_accepts_both_schemes(raw: str, expected: str) -> None:
+    assert load_settings({"DATABASE_URL": raw}).database_url == expected
+
+
+def test_database_url_error_does_not_echo_the_password() -> None:
+    with pytest.raises(ConfigurationError, match="DATABASE_URL") as excinfo:
+        load_settings({"DATABASE_URL": "mysql://u:hunter2@db/app"})
+    assert "hunter2" not in str(excinfo.value)
+
+
+def test_production_names_each_missing_variable() -> None:
+    settings = load_settings({"TRADEBRIDGE_ENV": "production"})
+    assert settings.log_format == "json"
+    with pytest.raises(ConfigurationError) as excinfo:
+        settings.require_for("web")
+    message = str(excinfo.value)
+    for variable in ("DATABASE_URL", "TRADEBRIDGE_ADMIN_TOKEN", "TRADEBRIDGE_SEALING_PUBLIC_KEY"):
+        assert variable in message
+    with pytest.raises(ConfigurationError, match="TRADEBRIDGE_SEALING_PRIVATE_KEY"):
+        settings.require_for("worker")
+
+
+def test_web_refuses_the_private_sealing_key() -> None:
+    settings = load_settings({"TRADEBRIDGE_SEALING_PRIVATE_KEY": "x"})
+    with pytest.raises(ConfigurationError, match="only the worker"):
+        settings.require_for("web")
+    settings.require_for("worker")
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"PORT": "eighty"}, "PORT"),
+        ({"PORT": "0"}, "PORT"),
+        ({"TRADEBRIDGE_ENV": "staging"}, "TRADEBRIDGE_ENV"),
+        ({"TRADEBRIDGE_LOG_FORMAT": "xml"}, "TRADEBRIDGE_LOG_FORMAT"),
+    ],
+)
+def test_invalid_values_name_their_variable(env: dict[str, str], variable: str) -> None:
+    with pytest.raises(ConfigurationError, match=variable):
+        load_settings(env)
+
+
+def test_lists_are_comma_separated() -> None:
+    settings = load_settings(
+        {"TRADEBRIDGE_CORS_ALLOW_ORIGINS": "https://a.example, https://b.example"}
+    )
+    assert settings.cors_allow_origins == ("https://a.example", "https://b.example")
