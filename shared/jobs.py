@@ -34,6 +34,9 @@ CANCEL_ORDER = JobKind("cancel_order", ORDERS_QUEUE)
 RECONCILE_ORDER = JobKind("reconcile_order", ORDERS_QUEUE)
 BOT_TICK = JobKind("bot_tick", BOTS_QUEUE)
 REFRESH_BALANCES = JobKind("refresh_balances", ACCOUNTS_QUEUE)
+# Stops the bots and cancels the open orders in an engaged kill switch's scope. One job,
+# not one per order, so engaging a global switch is a single fast write for the web.
+APPLY_KILL_SWITCH = JobKind("apply_kill_switch", ORDERS_QUEUE)
 
 
 def create_job_app() -> App:
