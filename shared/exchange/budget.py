@@ -1,0 +1,130 @@
+"""The shared request-weight budget, leased from Postgres in small batches.
+
+Every worker process sending to one venue host from one egress IP draws from one
+budget row. A process leases `batch` weight at a time and spends it locally, so the hot
+path pays no round trip per request; a lease lives at most `lease_ttl_s`, so a block
+written after a 429/418 (Retry-After) reaches every process within that time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from shared.db.sql_files import query
+from shared.exchange.errors import RateLimitedError
+
+# Lease no more than this share of the venue's published limit: local leftovers at the
+# minute boundary and clocks that disagree by a little must not push us over.
+HEADROOM = 0.8
+
+
+@dataclass
+class RequestBudget:
+    pool: AsyncConnectionPool
+    budget_key: str
+    egress: str
+    weight_limit: int
+    batch: int = 10
+    lease_ttl_s: float = 1.0
+    max_wait_s: float = 2.0
+    _tokens: int = field(default=0, init=False)
+    _expires_at: float = field(default=0.0, init=False)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+    leases: int = field(default=0, init=False)  # round trips made, for metrics and tests
+
+    def _take_local(self, weight: int) -> bool:
+        if time.monotonic() < self._expires_at and self._tokens >= weight:
+            self._tokens -= weight
+            return True
+        return False
+
+    async def acquire(self, weight: int) -> None:
+        """Spend `weight`; waits briefly, or raises RateLimitedError with the wait."""
+        while not self._take_local(weight):
+            async with self._lock:
+                if self._take_local(weight):
+                    return
+                wait_s = await self._lease(weight)
+            if wait_s is None:
+                return  # granted: the lease already spent `weight`
+            if wait_s > self.max_wait_s:
+                raise RateLimitedError(
+                    f"request budget for {self.budget_key} exhausted or blocked",
+                    reason="budget_exhausted",
+                    retry_after_s=wait_s,
+                )
+            await asyncio.sleep(max(wait_s, 0.01))
+
+    async def _lease(self, weight: int) -> float | None:
+        """Lease a batch (or just `weight`); returns None on success, else seconds to wait."""
+        async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            for want in dict.fromkeys((max(self.batch, weight), weight)):
+                await cur.execute(
+                    query("lease_request_weight"),
+                    {
+                        "budget_key": self.budget_key,
+                        "egress": self.egress,
+                        "want": want,
+                        "weight_limit": self.weight_limit,
+                    },
+                )
+                granted = await cur.fetchone()
+                self.leases += 1
+                if granted is not None:
+                    self._tokens = want - weight
+                    self._expires_at = time.monotonic() + self.lease_ttl_s
+                    return None
+            await cur.execute(
+                query("get_request_budget"), {"budget_key": self.budget_key, "egress": self.egress}
+            )
+            state = await cur.fetchone()
+        assert state is not None
+        blocked_left = state["blocked_left_s"]
+        if blocked_left is not None and blocked_left > 0:
+            return float(blocked_left)
+        return max(float(state["window_left_s"]), 0.01)
+
+    async def block(self, seconds: float, reason: str) -> None:
+        """Every process stops sending to this venue host for `seconds`."""
+        self._tokens = 0
+        self._expires_at = 0.0
+        async with self.pool.connection() as conn:
+            await conn.execute(
+                query("block_venue_requests"),
+                {
+                    "budget_key": self.budget_key,
+                    "egress": self.egress,
+                    "weight_limit": self.weight_limit,
+                    "seconds": seconds,
+                    "reason": reason,
+                },
+            )
+
+
+class BudgetRegistry:
+    """One RequestBudget per venue host, per process."""
+
+    def __init__(self, pool: AsyncConnectionPool, egress: str, **budget_options: float) -> None:
+        self._pool = pool
+        self._egress = egress
+        self._options = budget_options
+        self._budgets: dict[str, RequestBudget] = {}
+
+    def for_venue(self, venue: str, host: str, weight_per_minute: int) -> RequestBudget:
+        key = f"{venue}@{host}"
+        budget = self._budgets.get(key)
+        if budget is None:
+            budget = RequestBudget(
+                self._pool,
+                key,
+                self._egress,
+                max(int(weight_per_minute * HEADROOM), 1),
+                **self._options,  # type: ignore[arg-type]
+            )
+            self._budgets[key] = budget
+        return budget

@@ -1,0 +1,264 @@
+"""The ccxt adapter: every call goes budget → breaker → ccxt → error map.
+
+One instance per credential (one ccxt client, its own HTTP session). Reads are retried
+by tenacity; sends are not — a create-order timeout comes back as AmbiguousExchangeError
+and the order pipeline looks the order up by client id before anything else.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import ccxt
+import ccxt.async_support as ccxt_async
+
+from shared.domain import OrderType
+from shared.exchange.breaker import VenueBreaker
+from shared.exchange.budget import RequestBudget
+from shared.exchange.ccxt_parsing import (
+    parse_balance,
+    parse_market,
+    parse_order,
+    parse_order_book,
+    parse_ticker,
+    parse_trade,
+)
+from shared.exchange.errors import (
+    OrderNotFoundError,
+    PermanentExchangeError,
+    RateLimitedError,
+    classify_ccxt_error,
+)
+from shared.exchange.retry import retry_read
+from shared.exchange.types import (
+    AssetBalance,
+    ExchangeOrder,
+    Market,
+    OrderBook,
+    OrderToSend,
+    Ticker,
+    Trade,
+)
+
+T = TypeVar("T")
+
+# Binance Spot request weights (docs: "Weight" of each endpoint); other venues count 1.
+BINANCE_WEIGHTS: Mapping[str, int] = {
+    "load_markets": 20,
+    "fetch_order_book": 5,
+    "fetch_ticker": 2,
+    "fetch_balance": 20,
+    "create_order": 1,
+    "cancel_order": 1,
+    "fetch_order": 4,
+    "fetch_open_orders": 6,
+    "fetch_my_trades": 20,
+    "cancel_all_orders": 1,
+}
+DEFAULT_RETRY_AFTER_S = {"rate_limited": 10.0, "ip_banned": 120.0}
+
+CallObserver = Callable[[str, str, float], None]  # (operation, outcome, seconds)
+
+
+class CcxtAdapter:
+    def __init__(
+        self,
+        client: ccxt_async.Exchange,
+        *,
+        venue: str,
+        breaker: VenueBreaker,
+        budget: RequestBudget | None,
+        weights: Mapping[str, int] | None = None,
+        observer: CallObserver | None = None,
+    ) -> None:
+        self.client = client
+        self.venue = venue
+        self.host = host_of(client)
+        self.breaker = breaker
+        self.budget = budget
+        self._weights = weights if weights is not None else {}
+        self._observer = observer
+        self._markets: dict[str, Market] | None = None
+
+    # ------------------------------------------------------------------ plumbing
+
+    async def _call(
+        self, operation: str, make_call: Callable[[], Awaitable[T]], *, sends_order: bool = False
+    ) -> T:
+        if self.budget is not None:
+            await self.budget.acquire(self._weights.get(operation, 1))
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            async with self.breaker.guard():
+                try:
+                    self.client.last_json_response = None  # no stale venue code on a local error
+                    return await make_call()
+                except ccxt.BaseError as exc:
+                    error = classify_ccxt_error(
+                        exc,
+                        sends_order=sends_order,
+                        venue=self.venue,
+                        retry_after_s=self._retry_after(),
+                        venue_code=self._last_venue_code(),
+                    )
+                    outcome = error.outcome.value
+                    if isinstance(error, RateLimitedError) and self.budget is not None:
+                        error.retry_after_s = error.retry_after_s or DEFAULT_RETRY_AFTER_S.get(
+                            error.reason, 30.0
+                        )
+                        await self.budget.block(error.retry_after_s, error.reason)
+                    # Not chained: ccxt's text can carry request URLs; ours is redacted.
+                    raise error from None
+        finally:
+            if self._observer is not None:
+                self._observer(operation, outcome, time.perf_counter() - started)
+
+    async def _read(self, operation: str, make_call: Callable[[], Awaitable[T]]) -> T:
+        return await retry_read(lambda: self._call(operation, make_call))
+
+    def _last_venue_code(self) -> str | None:
+        """The venue's own error code from the last JSON answer (ccxt drops it from the
+        message when it matched the error by text)."""
+        body = getattr(self.client, "last_json_response", None)
+        if isinstance(body, dict) and body.get("code") is not None:
+            return str(body["code"])
+        return None
+
+    def _retry_after(self) -> float | None:
+        headers = getattr(self.client, "last_response_headers", None) or {}
+        for name, value in headers.items():
+            if str(name).lower() == "retry-after":
+                try:
+                    return float(value)
+                except (TypeError, ValueError):
+                    return None
+        return None
+
+    # ------------------------------------------------------------------ markets and data
+
+    async def load_markets(self, *, reload: bool = False) -> dict[str, Market]:
+        if self._markets is None or reload:
+            raw: dict[str, Any] = await self._read(
+                "load_markets", lambda: self.client.load_markets(reload)
+            )
+            mode = int(self.client.precisionMode)
+            self._markets = {
+                symbol: parse_market(market, mode)
+                for symbol, market in raw.items()
+                if market.get("spot", True)
+            }
+        return self._markets
+
+    async def market(self, symbol: str) -> Market:
+        markets = await self.load_markets()
+        found = markets.get(symbol)
+        if found is None:
+            raise PermanentExchangeError(
+                f"{self.venue} has no market {symbol}", reason="bad_symbol"
+            )
+        return found
+
+    async def fetch_order_book(self, symbol: str, limit: int = 20) -> OrderBook:
+        raw = await self._read(
+            "fetch_order_book", lambda: self.client.fetch_order_book(symbol, limit)
+        )
+        return parse_order_book(symbol, raw)
+
+    async def fetch_ticker(self, symbol: str) -> Ticker:
+        raw = await self._read("fetch_ticker", lambda: self.client.fetch_ticker(symbol))
+        return parse_ticker(symbol, raw)
+
+    async def fetch_balance(self) -> dict[str, AssetBalance]:
+        raw = await self._read("fetch_balance", lambda: self.client.fetch_balance())
+        return parse_balance(raw)
+
+    # ------------------------------------------------------------------ orders
+
+    async def create_order(self, order: OrderToSend) -> ExchangeOrder:
+        params: dict[str, Any] = {"clientOrderId": order.client_order_id}
+        if self.venue == "binance":
+            params["newOrderRespType"] = "FULL"  # fills in the answer: one call, not two
+        if order.time_in_force is not None and order.type is OrderType.LIMIT:
+            params["timeInForce"] = order.time_in_force.value
+        price = float(order.price) if order.price is not None else None
+        raw = await self._call(
+            "create_order",
+            lambda: self.client.create_order(
+                order.symbol, order.type.value, order.side.value, float(order.amount), price, params
+            ),
+            sends_order=True,
+        )
+        return parse_order(raw)
+
+    def _order_ref(
+        self, exchange_order_id: str | None, client_order_id: str | None
+    ) -> tuple[str | None, dict[str, Any]]:
+        if exchange_order_id is None and client_order_id is None:
+            raise ValueError("an order reference needs an exchange id or a client order id")
+        params: dict[str, Any] = {}
+        if exchange_order_id is None:
+            params["clientOrderId"] = client_order_id  # ccxt maps it to each venue's name
+        return exchange_order_id, params
+
+    async def fetch_order(
+        self,
+        symbol: str,
+        *,
+        exchange_order_id: str | None = None,
+        client_order_id: str | None = None,
+    ) -> ExchangeOrder | None:
+        order_id, params = self._order_ref(exchange_order_id, client_order_id)
+        try:
+            raw = await self._read(
+                "fetch_order", lambda: self.client.fetch_order(order_id, symbol, params)
+            )
+        except OrderNotFoundError:
+            return None
+        return parse_order(raw)
+
+    async def cancel_order(
+        self,
+        symbol: str,
+        *,
+        exchange_order_id: str | None = None,
+        client_order_id: str | None = None,
+    ) -> ExchangeOrder:
+        order_id, params = self._order_ref(exchange_order_id, client_order_id)
+        # A cancel is safe to repeat: a timeout is transient, and "unknown order" on the
+        # retry is answered by the caller with a fetch.
+        raw = await self._call(
+            "cancel_order", lambda: self.client.cancel_order(order_id, symbol, params)
+        )
+        return parse_order(raw)
+
+    async def fetch_open_orders(self, symbol: str) -> list[ExchangeOrder]:
+        raw = await self._read("fetch_open_orders", lambda: self.client.fetch_open_orders(symbol))
+        return [parse_order(order) for order in raw]
+
+    async def fetch_my_trades(
+        self, symbol: str, *, exchange_order_id: str | None = None, limit: int | None = None
+    ) -> list[Trade]:
+        params: dict[str, Any] = {}
+        if exchange_order_id is not None:
+            params["orderId"] = exchange_order_id
+        raw = await self._read(
+            "fetch_my_trades",
+            lambda: self.client.fetch_my_trades(symbol, None, limit, params),
+        )
+        return [parse_trade(trade) for trade in raw]
+
+    async def cancel_all_orders(self, symbol: str) -> None:
+        await self._call("cancel_all_orders", lambda: self.client.cancel_all_orders(symbol))
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+def host_of(client: ccxt_async.Exchange) -> str:
+    api = client.urls.get("api")
+    url = api.get("public") if isinstance(api, dict) else api
+    return urlsplit(str(url)).netloc or client.id

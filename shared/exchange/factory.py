@@ -1,0 +1,153 @@
+"""Builds and caches adapters: one ccxt client per credential, one keyless client per
+venue endpoint for public data, all closed together at shutdown."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import ccxt.async_support as ccxt_async
+
+from shared.domain import CredentialEnvironment
+from shared.exchange.breaker import BreakerRegistry
+from shared.exchange.budget import BudgetRegistry
+from shared.exchange.ccxt_adapter import BINANCE_WEIGHTS, CallObserver, CcxtAdapter, host_of
+from shared.exchange.errors import PermanentExchangeError
+from shared.exchange.types import OpenedCredential
+
+# Venues whose REST dialect is Binance Spot: a base URL override (paper exchange, or an
+# allowed regional endpoint) is only meaningful for these.
+BINANCE_DIALECT = frozenset({"binance"})
+
+
+@dataclass(frozen=True)
+class ExchangeLayerConfig:
+    paper_exchange_url: str
+    timeout_ms: int = 10_000
+
+
+def override_binance_urls(client: ccxt_async.Exchange, base_url: str) -> None:
+    """Point every Binance API section at `base_url`; spot lives under /api/v3. Sections
+    we do not use point there too, so a stray call fails locally instead of leaving for
+    the real venue."""
+    base = base_url.rstrip("/")
+    sections = dict(client.urls["api"])
+    api_urls = {name: f"{base}/{name}" for name in sections}
+    api_urls["public"] = api_urls["private"] = f"{base}/api/v3"
+    api_urls["v1"] = f"{base}/api/v1"
+    client.urls["api"] = api_urls
+
+
+def build_ccxt_client(
+    venue: str,
+    environment: CredentialEnvironment,
+    *,
+    config: ExchangeLayerConfig,
+    credential: OpenedCredential | None = None,
+    base_url: str | None = None,
+) -> ccxt_async.Exchange:
+    klass = getattr(ccxt_async, venue, None)
+    if klass is None:
+        raise PermanentExchangeError(f"ccxt has no venue {venue!r}", reason="configuration")
+    options: dict[str, Any] = {
+        "defaultType": "spot",
+        "maxRetriesOnFailure": 0,  # retries are ours, visible in order_events
+    }
+    if venue in BINANCE_DIALECT:
+        # Spot only: without these, load_markets also calls the futures exchangeInfo and,
+        # with keys set, the wallet (sapi) endpoints.
+        options.update(fetchMarkets={"types": ["spot"]}, fetchCurrencies=False, fetchMargins=False)
+    settings: dict[str, Any] = {
+        "enableRateLimit": False,  # the shared request budget throttles instead
+        # Keep the venue's error body: ccxt drops its code from the message when it
+        # matched the error by text, and order_events wants the code.
+        "enableLastJsonResponse": True,
+        "timeout": config.timeout_ms,
+        "options": options,
+    }
+    if credential is not None:
+        settings.update(apiKey=credential.api_key, secret=credential.secret)
+        if credential.passphrase:
+            settings["password"] = credential.passphrase
+    client: ccxt_async.Exchange = klass(settings)
+    if environment is CredentialEnvironment.TESTNET:
+        client.set_sandbox_mode(True)
+    if environment is CredentialEnvironment.PAPER:
+        base_url = config.paper_exchange_url
+    if base_url is not None:
+        if base_url.startswith("http://"):
+            client.timeout_on_exit = 0  # ccxt waits 250 ms on close for TLS; plain HTTP needs none
+        if venue not in BINANCE_DIALECT:
+            raise PermanentExchangeError(
+                f"a base URL override is not supported for {venue}", reason="configuration"
+            )
+        override_binance_urls(client, base_url)
+    return client
+
+
+class ExchangeAdapters:
+    def __init__(
+        self,
+        config: ExchangeLayerConfig,
+        *,
+        breakers: BreakerRegistry,
+        budgets: BudgetRegistry | None,
+        weight_per_minute: Mapping[str, int],
+        observer: CallObserver | None = None,
+    ) -> None:
+        self.config = config
+        self.breakers = breakers
+        self.budgets = budgets
+        self._weight_per_minute = weight_per_minute
+        self._observer = observer
+        self._adapters: dict[str, CcxtAdapter] = {}
+
+    def _wrap(self, venue: str, client: ccxt_async.Exchange) -> CcxtAdapter:
+        host = host_of(client)
+        budget = None
+        if self.budgets is not None:
+            budget = self.budgets.for_venue(venue, host, self._weight_per_minute.get(venue, 1200))
+        return CcxtAdapter(
+            client,
+            venue=venue,
+            breaker=self.breakers.for_venue(venue, host),
+            budget=budget,
+            weights=BINANCE_WEIGHTS if venue in BINANCE_DIALECT else None,
+            observer=self._observer,
+        )
+
+    def for_credential(self, credential: OpenedCredential) -> CcxtAdapter:
+        # Keyed by the key material too, so a rotated secret gets a fresh client.
+        fingerprint = hashlib.sha256(
+            f"{credential.api_key}:{credential.secret}".encode()
+        ).hexdigest()
+        key = f"cred:{credential.credential_id}:{fingerprint[:16]}"
+        adapter = self._adapters.get(key)
+        if adapter is None:
+            client = build_ccxt_client(
+                credential.exchange,
+                credential.environment,
+                config=self.config,
+                credential=credential,
+                base_url=credential.api_base_url,
+            )
+            adapter = self._adapters[key] = self._wrap(credential.exchange, client)
+        return adapter
+
+    def public(
+        self, venue: str, environment: CredentialEnvironment, base_url: str | None = None
+    ) -> CcxtAdapter:
+        """A keyless adapter for market data, shared by every bot on that endpoint."""
+        key = f"public:{venue}:{environment.value}:{base_url or ''}"
+        adapter = self._adapters.get(key)
+        if adapter is None:
+            client = build_ccxt_client(venue, environment, config=self.config, base_url=base_url)
+            adapter = self._adapters[key] = self._wrap(venue, client)
+        return adapter
+
+    async def close_all(self) -> None:
+        adapters, self._adapters = list(self._adapters.values()), {}
+        for adapter in adapters:
+            await adapter.close()

@@ -1,0 +1,141 @@
+"""What the exchange layer hands back: plain, typed, Decimal — never ccxt dicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from shared.domain import CredentialEnvironment, OrderSide, OrderType, TimeInForce
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    symbol: str
+    base: str
+    quote: str
+    price_tick: Decimal
+    amount_step: Decimal
+    min_amount: Decimal | None = None
+    max_amount: Decimal | None = None
+    min_notional: Decimal | None = None
+    max_notional: Decimal | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class BookLevel:
+    price: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class OrderBook:
+    symbol: str
+    bids: tuple[BookLevel, ...]
+    asks: tuple[BookLevel, ...]
+    fetched_at: datetime
+
+    @property
+    def mid(self) -> Decimal | None:
+        if not self.bids or not self.asks:
+            return None
+        return (self.bids[0].price + self.asks[0].price) / 2
+
+
+@dataclass(frozen=True, slots=True)
+class Ticker:
+    symbol: str
+    bid: Decimal | None
+    ask: Decimal | None
+    last: Decimal | None
+    base_volume_24h: Decimal | None
+    quote_volume_24h: Decimal | None
+    fetched_at: datetime
+
+    @property
+    def mid(self) -> Decimal | None:
+        if self.bid is not None and self.ask is not None:
+            return (self.bid + self.ask) / 2
+        return self.last
+
+
+@dataclass(frozen=True, slots=True)
+class AssetBalance:
+    asset: str
+    free: Decimal
+    used: Decimal
+    total: Decimal
+
+
+class VenueOrderStatus(StrEnum):
+    """ccxt's unified order status, as the venue reports it."""
+
+    OPEN = "open"
+    CLOSED = "closed"  # fully filled
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    trade_id: str
+    order_id: str | None
+    client_order_id: str | None
+    symbol: str
+    side: OrderSide
+    price: Decimal
+    amount: Decimal
+    fee_amount: Decimal
+    fee_currency: str | None
+    is_maker: bool | None
+    traded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeOrder:
+    exchange_order_id: str
+    client_order_id: str | None
+    symbol: str
+    side: OrderSide
+    type: OrderType
+    status: VenueOrderStatus
+    amount: Decimal
+    filled: Decimal
+    price: Decimal | None
+    average_price: Decimal | None
+    created_at: datetime | None
+    # Trades the venue returned with the order itself (Binance FULL responses).
+    trades: tuple[Trade, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OrderToSend:
+    """An order already rounded and checked locally (see shared.exchange.precision)."""
+
+    symbol: str
+    side: OrderSide
+    type: OrderType
+    amount: Decimal
+    price: Decimal | None
+    client_order_id: str
+    time_in_force: TimeInForce | None = None
+
+
+@dataclass(frozen=True)
+class OpenedCredential:
+    """A credential with its secret in memory: the worker's only, for one adapter."""
+
+    credential_id: str
+    client_id: str
+    exchange: str
+    environment: CredentialEnvironment
+    api_key: str = field(repr=False)
+    secret: str = field(repr=False)
+    passphrase: str | None = field(default=None, repr=False)
+    api_base_url: str | None = None
+    key_id: str | None = None
