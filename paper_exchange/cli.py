@@ -1,0 +1,60 @@
+"""``python -m paper_exchange`` / ``tradebridge paper-exchange``: run the venue standalone."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from paper_exchange.config import PaperConfig
+from paper_exchange.server import running_paper_exchange
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="paper-exchange",
+        description="Local Binance-Spot-compatible paper exchange (dev/test venue).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765, 0 = any)")
+    parser.add_argument("--seed", type=int, default=PaperConfig.seed, help="random-walk seed")
+    parser.add_argument(
+        "--walk-interval",
+        type=float,
+        default=PaperConfig.walk_interval_s,
+        help="seconds between random-walk steps; 0 disables the walk (default 1.0)",
+    )
+    parser.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
+    return parser
+
+
+async def serve(config: PaperConfig, host: str, port: int) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with running_paper_exchange(config, host, port) as handle:
+            print(f"paper exchange listening on {handle.url}", flush=True)
+            await stop.wait()
+            print("paper exchange shutting down", flush=True)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
+    if args.walk_interval < 0:
+        print("--walk-interval must be >= 0", file=sys.stderr)
+        return 2
+    config = PaperConfig(seed=args.seed, walk_interval_s=args.walk_interval)
+    try:
+        asyncio.run(serve(config, args.host, args.port))
+    except OSError as exc:
+        print(f"paper exchange could not start: {exc}", file=sys.stderr)
+        return 1
+    return 0

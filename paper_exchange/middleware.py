@@ -1,0 +1,115 @@
+"""What wraps every ``/api/`` request: counters, faults, weight headers, error bodies."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+from paper_exchange import errors
+from paper_exchange.faults import PROCESSING_KINDS, Fault
+from paper_exchange.state import STATE_KEY, PaperState, now_ms
+from paper_exchange.weights import request_weight
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+GATEWAY_TIMEOUT_HTML = (
+    "<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n"
+    "<body>\r\n<center><h1>504 Gateway Time-out</h1></center>\r\n</body>\r\n</html>\r\n"
+)
+
+
+def drop_connection(request: web.Request) -> web.Response:
+    """Close the TCP connection without a response.
+
+    The returned response is never sent: aiohttp fails to write it to the closed
+    transport with a ConnectionError, which it treats as a client disconnect.
+    """
+    transport = request.transport
+    if transport is not None:
+        transport.close()
+    return web.Response(status=499, text="connection dropped by fault injection")
+
+
+async def _hang(state: PaperState, seconds: float) -> None:
+    """Wait ``seconds`` or until the server shuts down, whichever comes first."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(state.shutdown.wait(), timeout=seconds)
+
+
+def _error_response(err: errors.BinanceError) -> web.Response:
+    return web.json_response(err.body(), status=err.status, headers=err.headers)
+
+
+def _fault_response(fault: Fault) -> web.Response:
+    retry = {"Retry-After": str(fault.retry_after_s)}
+    if fault.kind == "http_503":
+        body = fault.body if fault.body is not None else {"msg": "Service Unavailable."}
+        return web.json_response(body, status=503)
+    if fault.kind == "http_500":
+        default = {
+            "code": -1001,
+            "msg": "Internal error; unable to process your request. Please try again.",
+        }
+        return web.json_response(fault.body if fault.body is not None else default, status=500)
+    if fault.kind == "http_429":
+        err = errors.too_many_requests(6000)
+        body = fault.body if fault.body is not None else err.body()
+        return web.json_response(body, status=429, headers=retry)
+    err = errors.ip_banned(now_ms() + fault.retry_after_s * 1000)
+    body = fault.body if fault.body is not None else err.body()
+    return web.json_response(body, status=418, headers=retry)
+
+
+async def _run(request: web.Request, handler: Handler, state: PaperState) -> web.StreamResponse:
+    query = dict(parse_qsl(request.rel_url.raw_query_string))
+    weight = request_weight(request.method, request.path, query)
+    used = state.used_weight.add(weight, now_ms())
+    limit = state.config.weight_limit_1m
+    try:
+        if limit is not None and used > limit:
+            raise errors.too_many_requests(limit)
+        response = await handler(request)
+    except errors.BinanceError as err:
+        response = _error_response(err)
+    response.headers["X-MBX-USED-WEIGHT"] = str(used)
+    response.headers["X-MBX-USED-WEIGHT-1M"] = str(used)
+    return response
+
+
+@web.middleware
+async def binance_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not request.path.startswith("/api/"):
+        return await handler(request)
+    state = request.app[STATE_KEY]
+    if request.body_exists:
+        # Read (and cache) the body now: a request the venue received stays processable
+        # after the client hung up during an injected delay.
+        await request.read()
+    api_key = request.headers.get("X-MBX-APIKEY") or None
+    state.counters.record(request.method, request.path, api_key)
+    fault = state.faults.take(request.method, request.path, api_key)
+    if fault is None:
+        return await _run(request, handler, state)
+    if fault.kind.startswith("http_"):
+        return _fault_response(fault)
+    if fault.kind == "drop":
+        return drop_connection(request)
+    if fault.kind == "hang":
+        await _hang(state, fault.hang_s)
+        return drop_connection(request)
+    if fault.kind == "delay":
+        await asyncio.sleep(fault.delay_s)
+    assert fault.kind in PROCESSING_KINDS
+    response = await _run(request, handler, state)
+    if fault.kind == "accept_then_drop":
+        return drop_connection(request)
+    if fault.kind == "accept_then_504":
+        return web.Response(text=GATEWAY_TIMEOUT_HTML, status=504, content_type="text/html")
+    if fault.kind == "accept_then_hang":
+        await _hang(state, fault.hang_s)
+        return drop_connection(request)
+    return response
