@@ -92,11 +92,11 @@ TERMINAL_ORDER_STATUSES = frozenset(
 
 ORDER_STATUS_RANK: dict[OrderStatus, int] = {
     OrderStatus.ACCEPTED: 0,
-    OrderStatus.SUBMITTING: 1,
-    OrderStatus.UNKNOWN: 1,
-    OrderStatus.OPEN: 2,
-    OrderStatus.PARTIALLY_FILLED: 3,
-    **{status: 4 for status in TERMINAL_ORDER_STATUSES},
+    OrderStatus.SUBMITTING: 0,
+    OrderStatus.UNKNOWN: 0,
+    OrderStatus.OPEN: 1,
+    OrderStatus.PARTIALLY_FILLED: 2,
+    **{status: 3 for status in TERMINAL_ORDER_STATUSES},
 }
 
 

@@ -32,6 +32,8 @@ ALL_QUEUES = (ORDERS_QUEUE, BOTS_QUEUE, ACCOUNTS_QUEUE, MAINTENANCE_QUEUE)
 PLACE_ORDER = JobKind("place_order", ORDERS_QUEUE)
 CANCEL_ORDER = JobKind("cancel_order", ORDERS_QUEUE)
 RECONCILE_ORDER = JobKind("reconcile_order", ORDERS_QUEUE)
+# All open orders of one credential in one pass (one open-orders call per symbol).
+RECONCILE_CREDENTIAL = JobKind("reconcile_credential", ORDERS_QUEUE)
 BOT_TICK = JobKind("bot_tick", BOTS_QUEUE)
 REFRESH_BALANCES = JobKind("refresh_balances", ACCOUNTS_QUEUE)
 # Stops the bots and cancels the open orders in an engaged kill switch's scope. One job,
@@ -71,6 +73,11 @@ async def defer(
 def order_lock(order_id: object) -> str:
     """Jobs of one order never run at the same time (place vs cancel vs reconcile)."""
     return f"order:{order_id}"
+
+
+def reconcile_queueing_lock(credential_id: object) -> str:
+    """At most one pending reconciliation per credential."""
+    return f"reconcile:{credential_id}"
 
 
 def bot_queueing_lock(bot_id: object) -> str:

@@ -47,6 +47,9 @@ class Settings:
     cors_allow_origins: tuple[str, ...] = ()
     max_request_body_bytes: int = 64 * 1024
     client_rate_limit_per_minute: int = 600
+    # Origins (scheme://host[:port]) a caller may give as a credential's api_base_url; the
+    # worker sends signed requests there, so anything else is refused (SSRF). Empty: none.
+    allowed_api_base_urls: tuple[str, ...] = ()
 
     db_pool_min_size: int = 2
     db_pool_max_size: int = 10
@@ -55,6 +58,21 @@ class Settings:
     worker_queues: tuple[str, ...] = ()
     worker_shutdown_timeout_s: float = 30.0
     worker_metrics_port: int = 9100
+    worker_heartbeat_s: float = 5.0
+    # A `doing` job whose worker has not beaten for this long is re-queued.
+    worker_stalled_after_s: float = 30.0
+
+    # Order pipeline. An ambiguous send is looked up by client order id; "not found" only
+    # proves the order was never placed once the venue can no longer accept that request
+    # (Binance: timestamp + recvWindow), hence the settle time.
+    exchange_timeout_ms: int = 10_000
+    exchange_recv_window_ms: int = 5_000
+    order_settle_s: float = 8.0
+    order_give_up_s: float = 600.0
+    order_price_band_bps: int = 1_000
+    reconcile_interval_s: float = 5.0
+    # Which egress IP this process's venue requests leave by (request budgets are per IP).
+    egress_id: str = "default"
 
     paper_exchange_url: str = "http://127.0.0.1:8765"
     # Directory for the embedded Postgres cluster (dev and tests, when database_url is None).
@@ -108,12 +126,22 @@ ENV_VARS: dict[str, str] = {
     "TRADEBRIDGE_CORS_ALLOW_ORIGINS": "cors_allow_origins",
     "TRADEBRIDGE_MAX_REQUEST_BODY_BYTES": "max_request_body_bytes",
     "TRADEBRIDGE_CLIENT_RATE_LIMIT_PER_MINUTE": "client_rate_limit_per_minute",
+    "TRADEBRIDGE_ALLOWED_API_BASE_URLS": "allowed_api_base_urls",
     "TRADEBRIDGE_DB_POOL_MIN_SIZE": "db_pool_min_size",
     "TRADEBRIDGE_DB_POOL_MAX_SIZE": "db_pool_max_size",
     "TRADEBRIDGE_WORKER_CONCURRENCY": "worker_concurrency",
     "TRADEBRIDGE_WORKER_QUEUES": "worker_queues",
     "TRADEBRIDGE_WORKER_SHUTDOWN_TIMEOUT_S": "worker_shutdown_timeout_s",
     "TRADEBRIDGE_WORKER_METRICS_PORT": "worker_metrics_port",
+    "TRADEBRIDGE_WORKER_HEARTBEAT_S": "worker_heartbeat_s",
+    "TRADEBRIDGE_WORKER_STALLED_AFTER_S": "worker_stalled_after_s",
+    "TRADEBRIDGE_EXCHANGE_TIMEOUT_MS": "exchange_timeout_ms",
+    "TRADEBRIDGE_EXCHANGE_RECV_WINDOW_MS": "exchange_recv_window_ms",
+    "TRADEBRIDGE_ORDER_SETTLE_S": "order_settle_s",
+    "TRADEBRIDGE_ORDER_GIVE_UP_S": "order_give_up_s",
+    "TRADEBRIDGE_ORDER_PRICE_BAND_BPS": "order_price_band_bps",
+    "TRADEBRIDGE_RECONCILE_INTERVAL_S": "reconcile_interval_s",
+    "TRADEBRIDGE_EGRESS_ID": "egress_id",
     "TRADEBRIDGE_PAPER_EXCHANGE_URL": "paper_exchange_url",
     "TRADEBRIDGE_EMBEDDED_PG_DIR": "embedded_pg_dir",
 }

@@ -139,6 +139,9 @@ VENUE_OVERRIDES: dict[tuple[str, str], Rule] = {
     # Binance -2010 "Duplicate order sent.": an OPEN order already has this client id.
     # ccxt raises a plain InvalidOrder; for a send it means "probably ours: look it up".
     ("binance", "Duplicate order sent."): Rule(P, A, "duplicate_client_order_id"),
+    # -2015 is one tenant's bad key; ccxt sometimes raises DDoSProtection for it (after an
+    # earlier successful call on the same client), which must not open the venue breaker.
+    ("binance", "Invalid API-key, IP, or permissions"): Rule(P, P, "auth"),
     # -1003 arrives as DDoSProtection for both a 429 (slow down) and a 418 (banned).
     ("binance", "IP banned"): Rule(T, T, "ip_banned", venue_wide=True),
     ("binance", "Too much request weight used"): Rule(T, T, "rate_limited", venue_wide=True),

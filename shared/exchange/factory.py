@@ -26,6 +26,7 @@ BINANCE_DIALECT = frozenset({"binance"})
 class ExchangeLayerConfig:
     paper_exchange_url: str
     timeout_ms: int = 10_000
+    recv_window_ms: int = 5_000
 
 
 def override_binance_urls(client: ccxt_async.Exchange, base_url: str) -> None:
@@ -54,6 +55,9 @@ def build_ccxt_client(
     options: dict[str, Any] = {
         "defaultType": "spot",
         "maxRetriesOnFailure": 0,  # retries are ours, visible in order_events
+        # A request older than this is refused by the venue: it bounds how long a lost
+        # order request can still turn into an order (the pipeline's settle time).
+        "recvWindow": config.recv_window_ms,
     }
     if venue in BINANCE_DIALECT:
         # Spot only: without these, load_markets also calls the futures exchangeInfo and,

@@ -32,16 +32,18 @@ CREATE TYPE call_outcome AS ENUM ('ok', 'transient', 'permanent', 'ambiguous');
 CREATE TYPE kill_switch_scope AS ENUM ('global', 'client', 'bot');
 
 -- Statuses only move forward: equal or higher rank, and a terminal status is final.
+-- The three states before the venue knows the order share one rank: after a transient
+-- failure (nothing was sent) an order goes from submitting back to accepted.
 -- Mirrored by shared.domain.ORDER_STATUS_RANK.
 CREATE FUNCTION order_status_rank(s order_status) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE s
         WHEN 'accepted' THEN 0
-        WHEN 'submitting' THEN 1
-        WHEN 'unknown' THEN 1
-        WHEN 'open' THEN 2
-        WHEN 'partially_filled' THEN 3
-        ELSE 4
+        WHEN 'submitting' THEN 0
+        WHEN 'unknown' THEN 0
+        WHEN 'open' THEN 1
+        WHEN 'partially_filled' THEN 2
+        ELSE 3
     END
 $$;
 

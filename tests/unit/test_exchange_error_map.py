@@ -116,3 +116,10 @@ def test_binance_duplicate_open_client_id_is_ambiguous_on_send_only() -> None:
     assert classify_ccxt_error(exc, sends_order=False, venue="binance").outcome is P
     # Other venues' texts are not read with Binance's dictionary.
     assert classify_ccxt_error(exc, sends_order=True, venue="okx").outcome is P
+
+
+def test_binance_bad_key_is_permanent_and_not_venue_wide_whatever_ccxt_raises() -> None:
+    text = 'binance {"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."}'
+    for klass in (ccxt.AuthenticationError, ccxt.DDoSProtection):
+        error = classify_ccxt_error(klass(text), sends_order=True, venue="binance")
+        assert (error.outcome, error.reason, error.venue_wide) == (P, "auth", False)

@@ -1,0 +1,61 @@
+"""refresh_balances(credential_id): the last good snapshot is kept when a fetch fails.
+
+A failed fetch never writes zeros: it records the error beside the untouched values, and
+readers report them as stale with the error (the seeds shipped exactly that bug).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime
+from uuid import UUID
+
+from shared.db.sql_files import query
+from shared.exchange.errors import ExchangeCallError
+from worker.context import WorkerContext
+from worker.credentials import CredentialUnavailableError
+
+BALANCE_TIMEOUT_S = 15.0
+_ASSET_CODE = re.compile(r"[A-Z0-9]{1,20}")  # the balances.asset CHECK; others are not coins
+
+
+async def refresh_balances(ctx: WorkerContext, credential_id: UUID) -> str:
+    at = datetime.now(UTC)
+    try:
+        async with ctx.pool.connection() as conn:
+            credential = await ctx.vault.open(conn, credential_id)
+        adapter = ctx.adapters.for_credential(credential)
+        balances = await asyncio.wait_for(adapter.fetch_balance(), BALANCE_TIMEOUT_S)
+    except (ExchangeCallError, CredentialUnavailableError, TimeoutError) as exc:
+        message = str(exc) or f"no answer in {BALANCE_TIMEOUT_S:.0f}s"
+        async with ctx.pool.connection() as conn:
+            await conn.execute(
+                query("accounts_refresh_failed"),
+                {"credential_id": credential_id, "at": at, "error": message[:500]},
+            )
+        return "failed"
+    async with ctx.pool.connection() as conn, conn.cursor() as cur:
+        await cur.executemany(
+            query("accounts_upsert_balance"),
+            [
+                {
+                    "credential_id": credential_id,
+                    "asset": b.asset,
+                    "free": b.free,
+                    "used": b.used,
+                    "total": b.total,
+                    "fetched_at": at,
+                }
+                for b in balances.values()
+                if _ASSET_CODE.fullmatch(b.asset)
+            ],
+        )
+        await cur.execute(
+            query("accounts_zero_missing_assets"),
+            {"credential_id": credential_id, "assets": list(balances), "fetched_at": at},
+        )
+        await cur.execute(
+            query("accounts_refresh_succeeded"), {"credential_id": credential_id, "at": at}
+        )
+    return "refreshed"

@@ -1,0 +1,85 @@
+"""Opening sealed credentials: the only place a secret exists in plaintext, in memory.
+
+The worker holds the private sealing key of the current key id (and, during a rotation,
+retired ones). Secrets never go to logs, job args or exception messages: OpenedCredential
+hides them from repr, and a failure to open says which credential, never why in bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from cryptography.hazmat.primitives.asymmetric import x25519
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+
+from shared.credentials import open_credential_secrets
+from shared.db.sql_files import query
+from shared.domain import CredentialEnvironment
+from shared.errors import ConfigurationError, NotFoundError
+from shared.exchange.types import OpenedCredential
+from shared.sealing import UnsealError, load_private_key
+from shared.settings import Settings
+
+
+class CredentialUnavailableError(NotFoundError):
+    """Revoked, missing, or sealed under a key this worker does not hold."""
+
+
+class CredentialVault:
+    def __init__(self, private_keys: dict[str, x25519.X25519PrivateKey]) -> None:
+        self._keys = private_keys
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CredentialVault:
+        keys: dict[str, x25519.X25519PrivateKey] = {}
+        if settings.sealing_key_id and settings.sealing_private_key:
+            keys[settings.sealing_key_id] = load_private_key(settings.sealing_private_key)
+        for entry in (settings.sealing_retired_private_keys or "").split(","):
+            if not entry.strip():
+                continue
+            key_id, _, key = entry.strip().partition(":")
+            if not key:
+                raise ConfigurationError(
+                    "TRADEBRIDGE_SEALING_RETIRED_PRIVATE_KEYS must be 'id:key,id:key'"
+                )
+            keys[key_id] = load_private_key(key)
+        return cls(keys)
+
+    async def open(self, conn: AsyncConnection[Any], credential_id: UUID) -> OpenedCredential:
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(query("pipeline_load_credential"), {"credential_id": credential_id})
+            row = await cur.fetchone()
+        if row is None or row["revoked_at"] is not None:
+            raise CredentialUnavailableError(f"credential {credential_id} is revoked or missing")
+        key = self._keys.get(row["key_id"])
+        if key is None:
+            raise CredentialUnavailableError(
+                f"credential {credential_id} is sealed under key {row['key_id']!r}, "
+                "which this worker does not hold"
+            )
+        try:
+            secrets = open_credential_secrets(
+                bytes(row["sealed_secret"]),
+                key,
+                credential_id=row["id"],
+                client_id=row["client_id"],
+                exchange=row["exchange"],
+            )
+        except (UnsealError, msgspec.DecodeError):
+            raise CredentialUnavailableError(
+                f"credential {credential_id} does not open with key {row['key_id']!r}"
+            ) from None
+        return OpenedCredential(
+            credential_id=str(row["id"]),
+            client_id=str(row["client_id"]),
+            exchange=row["exchange"],
+            environment=CredentialEnvironment(row["environment"]),
+            api_key=secrets.api_key,
+            secret=secrets.secret,
+            passphrase=secrets.passphrase,
+            api_base_url=row["api_base_url"],
+            key_id=row["key_id"],
+        )

@@ -1,0 +1,56 @@
+"""Worker entry point: `tradebridge worker` or `python -m worker`.
+
+SIGTERM/SIGINT stop fetching new jobs and let running ones finish within the graceful
+shutdown timeout; a job cut short stays `doing` and is re-queued by retry_stalled_jobs
+on a live worker. Heartbeats land in procrastinate_workers (see /health/worker).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from shared.db.pool import create_pool
+from shared.jobs import ALL_QUEUES
+from shared.logs import configure_logging
+from shared.settings import Settings, get_settings
+from worker.app import create_worker_app
+from worker.context import build_context, close_context
+
+
+async def run_worker(
+    settings: Settings, *, wait: bool = True, install_signal_handlers: bool = True
+) -> None:
+    settings.require_for("worker")
+    pool = create_pool(settings, name="worker", max_size=max(settings.worker_concurrency + 4, 8))
+    await pool.open(wait=True)
+    app = create_worker_app()
+    await app.open_async(pool=pool)
+    try:
+        await build_context(settings, pool, app)
+        await app.run_worker_async(
+            queues=list(settings.worker_queues or ALL_QUEUES),
+            concurrency=settings.worker_concurrency,
+            wait=wait,
+            shutdown_graceful_timeout=settings.worker_shutdown_timeout_s,
+            install_signal_handlers=install_signal_handlers,
+            update_heartbeat_interval=settings.worker_heartbeat_s,
+            stalled_worker_timeout=settings.worker_stalled_after_s,
+            listen_notify=True,
+        )
+    finally:
+        await close_context()
+        await app.close_async()
+        await pool.close()
+
+
+def main() -> int:
+    from shared.db.resolve import with_resolved_database
+
+    settings = with_resolved_database(get_settings())
+    configure_logging(settings, process="worker")
+    asyncio.run(run_worker(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,160 @@
+"""cancel_order(order_id): idempotent; an order whose state is unknown is resolved first."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+from shared.domain import CallOutcome, OrderEventKind, OrderStatus
+from shared.exchange.ccxt_adapter import CcxtAdapter
+from shared.exchange.errors import ExchangeCallError, OrderNotFoundError
+from shared.exchange.types import ExchangeOrder, Trade
+from worker.context import WorkerContext
+from worker.orders.placement import AT_VENUE, OUTCOME_UNKNOWN
+from worker.orders.state import (
+    OrderRow,
+    apply_venue_order,
+    close_without_venue,
+    lock_order,
+    record_event,
+)
+from worker.orders.venue_calls import fetch_with_trades, timed, trades_if_filled_more
+from worker.retry import RetryLater, backoff_s
+
+
+async def cancel_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = None) -> str:
+    async with ctx.pool.connection() as conn:
+        order = await lock_order(conn, order_id)
+        if order is None or order.status.is_terminal:
+            return "nothing_to_do"
+        if order.status is OrderStatus.ACCEPTED:
+            # Never sent (place_order and cancel_order share a job lock, so no send is
+            # in flight): cancel it here, no venue call needed.
+            await close_without_venue(
+                conn,
+                order,
+                OrderStatus.CANCELED,
+                "canceled_before_send",
+                message="canceled before it was sent",
+                job_id=job_id,
+            )
+            return "canceled"
+        credential = await ctx.vault.open(conn, order.credential_id)
+    adapter = ctx.adapters.for_credential(credential)
+
+    if order.status in OUTCOME_UNKNOWN:
+        return await _cancel_unknown(ctx, order, adapter, job_id)
+
+    try:
+        async with timed() as elapsed:
+            venue_order = await adapter.cancel_order(
+                order.symbol,
+                exchange_order_id=order.exchange_order_id,
+                client_order_id=None if order.exchange_order_id else order.client_order_id,
+            )
+            trades = await trades_if_filled_more(adapter, order, venue_order)
+    except OrderNotFoundError as exc:
+        # Already gone at the venue (filled, or canceled by someone else): learn how.
+        await _log_call(ctx, order, "cancel_order", exc, elapsed(), job_id)
+        found = await _fetch_or_retry(ctx, order, adapter, job_id)
+        if found is None:
+            raise RetryLater("the venue does not know the order it just had", 2.0) from None
+        venue_order, trades = found
+    except ExchangeCallError as exc:
+        await _log_call(ctx, order, "cancel_order", exc, elapsed(), job_id)
+        raise RetryLater(
+            f"cancel: {exc.reason}", exc.retry_after_s or backoff_s(order.attempts)
+        ) from None
+    else:
+        await _log_call(ctx, order, "cancel_order", None, elapsed(), job_id)
+    async with ctx.pool.connection() as conn:
+        locked = await lock_order(conn, order_id)
+        assert locked is not None
+        status = await apply_venue_order(conn, locked, venue_order, trades=trades, job_id=job_id)
+    return status.value
+
+
+async def _cancel_unknown(
+    ctx: WorkerContext, order: OrderRow, adapter: CcxtAdapter, job_id: int | None
+) -> str:
+    found = await _fetch_or_retry(
+        ctx, order, adapter, job_id, client_order_id=order.client_order_id
+    )
+    retry: RetryLater | None = None
+    async with ctx.pool.connection() as conn:
+        locked = await lock_order(conn, order.id)
+        assert locked is not None
+        if found is not None:
+            venue_order, trades = found
+            status = await apply_venue_order(
+                conn, locked, venue_order, trades=trades, job_id=job_id
+            )
+            if status not in AT_VENUE:
+                return status.value
+            retry = RetryLater("found at the venue; cancel it now", 0.05)
+        else:
+            waited = (datetime.now(UTC) - (order.submitted_at or order.created_at)).total_seconds()
+            if waited < ctx.settings.order_settle_s:
+                retry = RetryLater(
+                    "outcome unknown; waiting until a lost request can no longer arrive",
+                    ctx.settings.order_settle_s - waited + 0.2,
+                )
+            else:
+                await close_without_venue(
+                    conn,
+                    locked,
+                    OrderStatus.CANCELED,
+                    "canceled_before_send",
+                    message="canceled; the venue never received it",
+                    job_id=job_id,
+                )
+    # Raised only after the transaction above committed (raising inside rolls it back).
+    if retry is not None:
+        raise retry
+    return "canceled"
+
+
+async def _fetch_or_retry(
+    ctx: WorkerContext,
+    order: OrderRow,
+    adapter: CcxtAdapter,
+    job_id: int | None,
+    *,
+    client_order_id: str | None = None,
+) -> tuple[ExchangeOrder, list[Trade]] | None:
+    try:
+        async with timed() as elapsed:
+            found = await fetch_with_trades(
+                adapter,
+                order,
+                exchange_order_id=None if client_order_id else order.exchange_order_id,
+                client_order_id=client_order_id,
+            )
+    except ExchangeCallError as exc:
+        await _log_call(ctx, order, "fetch_order", exc, elapsed(), job_id)
+        raise RetryLater(
+            f"lookup: {exc.reason}", exc.retry_after_s or backoff_s(order.attempts)
+        ) from None
+    await _log_call(ctx, order, "fetch_order", None, elapsed(), job_id)
+    return found
+
+
+async def _log_call(
+    ctx: WorkerContext,
+    order: OrderRow,
+    call: str,
+    error: ExchangeCallError | None,
+    latency_ms: int,
+    job_id: int | None,
+) -> None:
+    async with ctx.pool.connection() as conn:
+        await record_event(
+            conn,
+            order.id,
+            OrderEventKind.EXCHANGE_CALL,
+            call=call,
+            error=error,
+            outcome=None if error else CallOutcome.OK,
+            latency_ms=latency_ms,
+            job_id=job_id,
+        )

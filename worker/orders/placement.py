@@ -1,0 +1,351 @@
+"""place_order(order_id): every order placed exactly once, across crashes and lost answers.
+
+The protocol (DESIGN §4):
+1. Lock the row. Terminal, or already at the venue → nothing to do. Kill switch engaged →
+   rejected (kill_switch).
+2. Local pre-trade checks, no exchange call: market exists, rounding to the venue's
+   precision, min/max amount and notional, price band vs mid. Failure → rejected.
+3. Commit `submitting` (attempt + 1) before any exchange call.
+4. If a previous attempt's outcome is unknown (status unknown, or submitting left by a
+   crash), look the order up by client order id first and adopt what the venue has.
+   "Not found" proves nothing until the venue can no longer accept the lost request
+   (timestamp + recvWindow): until the settle time has passed, come back later.
+5. Send with the deterministic client order id.
+6. Classify: ack → open/filled with fills; permanent → rejected, never retried;
+   ambiguous → unknown, retried through step 4, never blindly re-sent (Binance enforces
+   client id uniqueness only among *open* orders: a blind resend of a filled order
+   trades twice); transient → accepted again, retried with backoff, failed after the
+   give-up time.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from uuid import UUID
+
+import structlog
+
+from shared.db.sql_files import query
+from shared.domain import CallOutcome, OrderEventKind, OrderStatus, OrderType
+from shared.exchange.ccxt_adapter import CcxtAdapter
+from shared.exchange.errors import (
+    AmbiguousExchangeError,
+    ExchangeCallError,
+    PermanentExchangeError,
+    TransientExchangeError,
+)
+from shared.exchange.precision import PreTradeCheckError, prepare_order
+from shared.exchange.types import ExchangeOrder, Market, OrderToSend
+from worker.context import WorkerContext
+from worker.credentials import CredentialUnavailableError
+from worker.orders.state import (
+    OrderRow,
+    apply_venue_order,
+    close_without_venue,
+    engaged_kill_switch,
+    lock_order,
+    mark_submitting,
+    record_event,
+    set_pre_venue_status,
+)
+from worker.orders.venue_calls import fetch_with_trades, timed
+from worker.retry import RetryLater, backoff_s
+
+log = structlog.get_logger(__name__)
+
+AT_VENUE = frozenset({OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED})
+OUTCOME_UNKNOWN = frozenset({OrderStatus.SUBMITTING, OrderStatus.UNKNOWN})
+
+
+async def place_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = None) -> str:
+    """Returns a short word for what happened (for logs and tests)."""
+    async with ctx.pool.connection() as conn:
+        order = await lock_order(conn, order_id)
+        if order is None:
+            log.warning("place_order for a missing order", order_id=str(order_id))
+            return "missing"
+        if order.status.is_terminal or order.status in AT_VENUE:
+            return "nothing_to_do"
+        try:
+            credential = await ctx.vault.open(conn, order.credential_id)
+        except CredentialUnavailableError as exc:
+            await close_without_venue(
+                conn,
+                order,
+                OrderStatus.REJECTED,
+                "credential_unavailable",
+                message=str(exc),
+                job_id=job_id,
+            )
+            return "rejected"
+    adapter = ctx.adapters.for_credential(credential)
+
+    market, mid = await _market_and_mid(ctx, adapter, order, job_id)
+    if market is None:
+        return "rejected"
+
+    async with ctx.pool.connection() as conn:  # steps 1-3, one short transaction
+        order = await lock_order(conn, order_id)
+        assert order is not None
+        if order.status.is_terminal or order.status in AT_VENUE:
+            return "nothing_to_do"
+        if reason := await engaged_kill_switch(conn, order):
+            await close_without_venue(
+                conn, order, OrderStatus.REJECTED, "kill_switch", message=reason, job_id=job_id
+            )
+            return "rejected"
+        to_send = _checked_order(ctx, order, market, mid)
+        if isinstance(to_send, PreTradeCheckError):
+            await close_without_venue(
+                conn,
+                order,
+                OrderStatus.REJECTED,
+                to_send.reason,
+                message=str(to_send),
+                job_id=job_id,
+            )
+            return "rejected"
+        previous_outcome_unknown = order.status in OUTCOME_UNKNOWN
+        attempt = await mark_submitting(conn, order, job_id, sending=not previous_outcome_unknown)
+
+    if previous_outcome_unknown:  # step 4
+        adopted = await _look_up_previous_attempt(ctx, adapter, order, attempt, job_id)
+        if adopted is not None:
+            return adopted
+    return await _send(ctx, adapter, order, to_send, attempt, job_id)
+
+
+async def _market_and_mid(
+    ctx: WorkerContext, adapter: CcxtAdapter, order: OrderRow, job_id: int | None
+) -> tuple[Market | None, Decimal | None]:
+    """The venue's market rules and the current mid, from caches shared by all orders."""
+    try:
+        market = await adapter.market(order.symbol)
+        public = ctx.adapters.public(adapter.venue, order.environment)
+        mid = (await ctx.market_data.order_book(public, order.symbol)).mid
+    except PermanentExchangeError as exc:
+        async with ctx.pool.connection() as conn:
+            locked = await lock_order(conn, order.id)
+            if locked is not None:
+                await close_without_venue(
+                    conn,
+                    locked,
+                    OrderStatus.REJECTED,
+                    exc.reason,
+                    message=str(exc),
+                    error=exc,
+                    job_id=job_id,
+                )
+        return None, None
+    except TransientExchangeError as exc:
+        # Visible in order_events: "why has this order not gone out?"
+        async with ctx.pool.connection() as conn:
+            await record_event(
+                conn,
+                order.id,
+                OrderEventKind.NOTE,
+                error=exc,
+                job_id=job_id,
+                message=f"waiting for market data: {exc}",
+            )
+        raise RetryLater(
+            f"market data: {exc.reason}", exc.retry_after_s or backoff_s(order.attempts)
+        ) from None
+    return market, mid
+
+
+def _checked_order(
+    ctx: WorkerContext, order: OrderRow, market: Market, mid: Decimal | None
+) -> OrderToSend | PreTradeCheckError:
+    first_send = order.status is OrderStatus.ACCEPTED
+    try:
+        prepared = prepare_order(
+            market,
+            side=order.side,
+            order_type=order.type,
+            amount=order.amount,
+            price=order.price,
+            reference_price=mid,
+            # The fat-finger band applies to a new limit order; an order that may already
+            # be at the venue is never refused locally.
+            max_deviation_bps=Decimal(ctx.settings.order_price_band_bps)
+            if first_send and order.type is OrderType.LIMIT
+            else None,
+        )
+    except PreTradeCheckError as exc:
+        if first_send:
+            return exc
+        prepared_amount, prepared_price = order.amount, order.price
+    else:
+        prepared_amount, prepared_price = prepared.amount, prepared.price
+    return OrderToSend(
+        symbol=order.symbol,
+        side=order.side,
+        type=order.type,
+        amount=prepared_amount,
+        price=prepared_price,
+        client_order_id=order.client_order_id,
+        time_in_force=order.time_in_force,
+    )
+
+
+async def _look_up_previous_attempt(
+    ctx: WorkerContext, adapter: CcxtAdapter, order: OrderRow, attempt: int, job_id: int | None
+) -> str | None:
+    """Adopt the venue's copy of an earlier attempt; None means: safe to send now."""
+    try:
+        async with timed() as elapsed:
+            found = await fetch_with_trades(adapter, order, client_order_id=order.client_order_id)
+    except ExchangeCallError as exc:
+        async with ctx.pool.connection() as conn:
+            await record_event(
+                conn,
+                order.id,
+                OrderEventKind.EXCHANGE_CALL,
+                attempt=attempt,
+                call="fetch_order",
+                error=exc,
+                latency_ms=elapsed(),
+                job_id=job_id,
+            )
+            await set_pre_venue_status(conn, order, OrderStatus.UNKNOWN, exc, job_id)
+        raise RetryLater(f"lookup: {exc.reason}", exc.retry_after_s or backoff_s(attempt)) from None
+
+    async with ctx.pool.connection() as conn:
+        if found is not None:
+            venue_order, trades = found
+            await record_event(
+                conn,
+                order.id,
+                OrderEventKind.EXCHANGE_CALL,
+                attempt=attempt,
+                call="fetch_order",
+                outcome=CallOutcome.OK,
+                latency_ms=elapsed(),
+                message=f"adopted venue order {venue_order.exchange_order_id}",
+                job_id=job_id,
+            )
+            await apply_venue_order(conn, order, venue_order, trades=trades, job_id=job_id)
+            return "adopted"
+        await record_event(
+            conn,
+            order.id,
+            OrderEventKind.EXCHANGE_CALL,
+            attempt=attempt,
+            call="fetch_order",
+            outcome=CallOutcome.OK,
+            latency_ms=elapsed(),
+            message="not found at the venue",
+            job_id=job_id,
+        )
+        last_request_at = order.submitted_at or order.created_at
+        waited = (datetime.now(UTC) - last_request_at).total_seconds()
+        settled = waited >= ctx.settings.order_settle_s
+        if settled:
+            await conn.execute(query("pipeline_mark_sending"), {"order_id": order.id})
+        else:
+            await set_pre_venue_status(conn, order, OrderStatus.UNKNOWN, None, job_id)
+    # Raised only after the transaction above committed (raising inside rolls it back).
+    if not settled:
+        raise RetryLater(
+            "not found yet; the lost request could still arrive",
+            ctx.settings.order_settle_s - waited + 0.2,
+        )
+    return None
+
+
+async def _send(
+    ctx: WorkerContext,
+    adapter: CcxtAdapter,
+    order: OrderRow,
+    to_send: OrderToSend,
+    attempt: int,
+    job_id: int | None,
+) -> str:
+    started = time.perf_counter()
+    try:
+        venue_order: ExchangeOrder = await adapter.create_order(to_send)
+    except ExchangeCallError as exc:
+        latency = int((time.perf_counter() - started) * 1000)
+        return await _after_failed_send(ctx, order, exc, attempt, latency, job_id)
+    latency = int((time.perf_counter() - started) * 1000)
+    async with ctx.pool.connection() as conn:
+        await record_event(
+            conn,
+            order.id,
+            OrderEventKind.EXCHANGE_CALL,
+            attempt=attempt,
+            call="create_order",
+            outcome=CallOutcome.OK,
+            latency_ms=latency,
+            message=f"venue order {venue_order.exchange_order_id}",
+            job_id=job_id,
+        )
+        locked = await lock_order(conn, order.id)
+        assert locked is not None
+        status = await apply_venue_order(conn, locked, venue_order, job_id=job_id)
+    log.info("order placed", order_id=str(order.id), status=status.value, latency_ms=latency)
+    return "placed"
+
+
+async def _after_failed_send(
+    ctx: WorkerContext,
+    order: OrderRow,
+    exc: ExchangeCallError,
+    attempt: int,
+    latency_ms: int,
+    job_id: int | None,
+) -> str:
+    async with ctx.pool.connection() as conn:
+        await record_event(
+            conn,
+            order.id,
+            OrderEventKind.EXCHANGE_CALL,
+            attempt=attempt,
+            call="create_order",
+            error=exc,
+            latency_ms=latency_ms,
+            job_id=job_id,
+        )
+        locked = await lock_order(conn, order.id)
+        assert locked is not None
+        if isinstance(exc, PermanentExchangeError):
+            await close_without_venue(
+                conn,
+                locked,
+                OrderStatus.REJECTED,
+                exc.reason,
+                message=str(exc),
+                error=exc,
+                job_id=job_id,
+            )
+            return "rejected"
+        if isinstance(exc, AmbiguousExchangeError):
+            await set_pre_venue_status(conn, locked, OrderStatus.UNKNOWN, exc, job_id)
+            ambiguous = True
+        else:
+            ambiguous = False
+    if ambiguous:
+        # Come back soon: the lookup finds an order the venue did create; if it did not,
+        # the lookup waits out the settle time before sending again.
+        raise RetryLater(f"ambiguous: {exc.reason}", 0.5)
+    async with ctx.pool.connection() as conn:
+        locked = await lock_order(conn, order.id)
+        assert locked is not None
+        age = (datetime.now(UTC) - order.created_at).total_seconds()
+        if age > ctx.settings.order_give_up_s:
+            await close_without_venue(
+                conn,
+                locked,
+                OrderStatus.FAILED,
+                "gave_up",
+                message=f"no venue answer in {ctx.settings.order_give_up_s:.0f}s; last: {exc}",
+                error=exc,
+                job_id=job_id,
+            )
+            return "failed"
+        # Transient: the venue refused before processing (or we never sent): send again.
+        await set_pre_venue_status(conn, locked, OrderStatus.ACCEPTED, exc, job_id)
+    raise RetryLater(f"transient: {exc.reason}", exc.retry_after_s or backoff_s(attempt))

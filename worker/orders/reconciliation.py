@@ -1,0 +1,105 @@
+"""Open orders are reconciled with the venue (status + trades) until terminal.
+
+Batched per credential: one open-orders call per symbol answers for every order still
+open; only the orders missing from it (closed since) are fetched one by one. Writes are
+forward-only, so a reconciliation racing a cancel or a placement changes nothing wrong.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from uuid import UUID
+
+from shared.db.sql_files import query
+from shared.domain import CallOutcome, OrderEventKind, OrderStatus
+from shared.exchange.errors import ExchangeCallError
+from shared.exchange.types import ExchangeOrder, Trade
+from worker.context import WorkerContext
+from worker.orders.placement import AT_VENUE
+from worker.orders.state import OrderRow, apply_venue_order, lock_order, record_event
+from worker.orders.venue_calls import fetch_with_trades, trades_if_filled_more
+from worker.retry import RetryLater, backoff_s
+
+
+async def reconcile_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = None) -> str:
+    async with ctx.pool.connection() as conn:
+        order = await lock_order(conn, order_id)
+        if order is None or order.status not in AT_VENUE:
+            return "nothing_to_do"
+        credential = await ctx.vault.open(conn, order.credential_id)
+    adapter = ctx.adapters.for_credential(credential)
+    try:
+        found = await fetch_with_trades(adapter, order, exchange_order_id=order.exchange_order_id)
+    except ExchangeCallError as exc:
+        raise RetryLater(f"reconcile: {exc.reason}", exc.retry_after_s or backoff_s(1)) from None
+    if found is None:
+        await _note(ctx, order, "the venue no longer knows this order", job_id)
+        return "not_found"
+    return (await _apply(ctx, order.id, *found, job_id=job_id)).value
+
+
+async def reconcile_credential(
+    ctx: WorkerContext, credential_id: UUID, job_id: int | None = None
+) -> int:
+    """Reconcile every open order of one credential; returns how many changed status."""
+    async with ctx.pool.connection() as conn:
+        cur = await conn.execute(
+            query("pipeline_live_orders_of_credential"), {"credential_id": credential_id}
+        )
+        orders = [o for o in [await lock_order(conn, r[0]) for r in await cur.fetchall()] if o]
+        if not orders:
+            return 0
+        credential = await ctx.vault.open(conn, credential_id)
+    adapter = ctx.adapters.for_credential(credential)
+
+    by_symbol: dict[str, list[OrderRow]] = defaultdict(list)
+    for order in orders:
+        by_symbol[order.symbol].append(order)
+    changed = 0
+    try:
+        for symbol, symbol_orders in by_symbol.items():
+            still_open = {o.exchange_order_id: o for o in await adapter.fetch_open_orders(symbol)}
+            for order in symbol_orders:
+                venue_order = still_open.get(order.exchange_order_id or "")
+                if venue_order is not None:
+                    trades = await trades_if_filled_more(adapter, order, venue_order)
+                    found: tuple[ExchangeOrder, list[Trade]] | None = (venue_order, trades)
+                else:
+                    found = await fetch_with_trades(
+                        adapter, order, exchange_order_id=order.exchange_order_id
+                    )
+                if found is None:
+                    await _note(ctx, order, "the venue no longer knows this order", job_id)
+                    continue
+                status = await _apply(ctx, order.id, *found, job_id=job_id)
+                changed += status is not order.status
+    except ExchangeCallError as exc:
+        raise RetryLater(f"reconcile: {exc.reason}", exc.retry_after_s or backoff_s(1)) from None
+    return changed
+
+
+async def _apply(
+    ctx: WorkerContext,
+    order_id: UUID,
+    venue_order: ExchangeOrder,
+    trades: list[Trade],
+    *,
+    job_id: int | None,
+) -> OrderStatus:
+    async with ctx.pool.connection() as conn:
+        locked = await lock_order(conn, order_id)
+        assert locked is not None
+        return await apply_venue_order(conn, locked, venue_order, trades=trades, job_id=job_id)
+
+
+async def _note(ctx: WorkerContext, order: OrderRow, message: str, job_id: int | None) -> None:
+    async with ctx.pool.connection() as conn:
+        await record_event(
+            conn,
+            order.id,
+            OrderEventKind.EXCHANGE_CALL,
+            call="fetch_order",
+            outcome=CallOutcome.OK,
+            message=message,
+            job_id=job_id,
+        )

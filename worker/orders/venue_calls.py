@@ -1,0 +1,45 @@
+"""Reads the pipeline makes more than once: an order's venue state with its new trades."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from shared.exchange.ccxt_adapter import CcxtAdapter
+from shared.exchange.types import ExchangeOrder, Trade
+from worker.orders.state import OrderRow
+
+
+@asynccontextmanager
+async def timed() -> AsyncIterator[Callable[[], int]]:
+    """`async with timed() as elapsed:` … `elapsed()` in milliseconds, also after an error."""
+    started = time.perf_counter()
+    yield lambda: int((time.perf_counter() - started) * 1000)
+
+
+async def trades_if_filled_more(
+    adapter: CcxtAdapter, order: OrderRow, venue_order: ExchangeOrder
+) -> list[Trade]:
+    """The order's trades, fetched only when the venue reports more filled than we hold
+    and the answer did not carry them already."""
+    if venue_order.filled <= order.filled_amount or venue_order.trades:
+        return []
+    return await adapter.fetch_my_trades(
+        order.symbol, exchange_order_id=venue_order.exchange_order_id
+    )
+
+
+async def fetch_with_trades(
+    adapter: CcxtAdapter,
+    order: OrderRow,
+    *,
+    exchange_order_id: str | None = None,
+    client_order_id: str | None = None,
+) -> tuple[ExchangeOrder, list[Trade]] | None:
+    venue_order = await adapter.fetch_order(
+        order.symbol, exchange_order_id=exchange_order_id, client_order_id=client_order_id
+    )
+    if venue_order is None:
+        return None
+    return venue_order, await trades_if_filled_more(adapter, order, venue_order)

@@ -1,0 +1,126 @@
+"""Periodic recovery: stalled jobs, open orders to reconcile, intents with no live job.
+
+Periodic deferrals are deduplicated by procrastinate across worker processes, so each
+runs once per tick however many workers there are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from procrastinate import Blueprint, JobContext
+from procrastinate.exceptions import AlreadyEnqueued
+from psycopg import AsyncConnection
+
+from shared.db.sql_files import query
+from shared.jobs import (
+    APPLY_KILL_SWITCH,
+    CANCEL_ORDER,
+    MAINTENANCE_QUEUE,
+    PLACE_ORDER,
+    RECONCILE_CREDENTIAL,
+    JobKind,
+    defer,
+    order_lock,
+    reconcile_queueing_lock,
+)
+from worker.context import current
+from worker.retry import PIPELINE_RETRY
+from worker.tasks._jobs import job_log_context
+
+log = structlog.get_logger(__name__)
+blueprint = Blueprint()
+ORPHAN_AGE_S = 30
+
+
+async def defer_once(conn: AsyncConnection[Any], kind: JobKind, **options: Any) -> bool:
+    """Defer unless an equal job is already queued (queueing lock); False if it was."""
+    try:
+        async with conn.transaction():  # a savepoint: a refused defer must not abort ours
+            await defer(current().job_app, conn, kind, **options)
+    except AlreadyEnqueued:
+        return False
+    return True
+
+
+@blueprint.periodic(cron="* * * * * */10", periodic_id="retry_stalled_jobs")
+@blueprint.task(name="retry_stalled_jobs", queue=MAINTENANCE_QUEUE, pass_context=True)
+async def retry_stalled_jobs(context: JobContext, timestamp: int) -> int:
+    """A SIGKILLed worker leaves its jobs in `doing`; procrastinate does not re-queue them
+    by itself. Jobs whose worker stopped beating are put back to `todo`."""
+    ctx = current()
+    manager = ctx.job_app.job_manager
+    stalled = list(
+        await manager.get_stalled_jobs(seconds_since_heartbeat=ctx.settings.worker_stalled_after_s)
+    )
+    for job in stalled:
+        log.warning("re-queueing stalled job", job_id=job.id, task=job.task_name)
+        await manager.retry_job(job)
+    return len(stalled)
+
+
+@blueprint.periodic(cron="* * * * * */5", periodic_id="reconcile_sweep")
+@blueprint.task(name="reconcile_sweep", queue=MAINTENANCE_QUEUE, pass_context=True)
+async def reconcile_sweep(context: JobContext, timestamp: int) -> int:
+    """One reconciliation job per credential with open orders not looked at lately."""
+    ctx = current()
+    deferred = 0
+    async with ctx.pool.connection() as conn:
+        cur = await conn.execute(
+            query("pipeline_credentials_with_live_orders"),
+            {"min_age_s": ctx.settings.reconcile_interval_s},
+        )
+        for credential_id, _count in await cur.fetchall():
+            deferred += await defer_once(
+                conn,
+                RECONCILE_CREDENTIAL,
+                queueing_lock=reconcile_queueing_lock(credential_id),
+                credential_id=str(credential_id),
+            )
+    return deferred
+
+
+@blueprint.periodic(cron="* * * * * */30", periodic_id="redefer_orphan_orders")
+@blueprint.task(name="redefer_orphan_orders", queue=MAINTENANCE_QUEUE, pass_context=True)
+async def redefer_orphan_orders(context: JobContext, timestamp: int) -> int:
+    """Belt and braces: an accepted (or cancel-requested) order with no pending job."""
+    ctx = current()
+    async with ctx.pool.connection() as conn:
+        cur = await conn.execute(
+            query("pipeline_orders_without_live_job"), {"min_age_s": ORPHAN_AGE_S, "limit": 500}
+        )
+        rows = await cur.fetchall()
+        for order_id, task_name in rows:
+            kind = PLACE_ORDER if task_name == PLACE_ORDER.task_name else CANCEL_ORDER
+            log.warning(
+                "re-deferring an order with no live job", order_id=str(order_id), task=task_name
+            )
+            await defer(ctx.job_app, conn, kind, lock=order_lock(order_id), order_id=str(order_id))
+    return len(rows)
+
+
+@blueprint.task(
+    name=APPLY_KILL_SWITCH.task_name,
+    queue=APPLY_KILL_SWITCH.queue,
+    retry=PIPELINE_RETRY,
+    pass_context=True,
+)
+async def apply_kill_switch(context: JobContext, kill_switch_id: str) -> int:
+    """Stop the bots in scope and put a cancel intent on every live order in scope."""
+    ctx = current()
+    with job_log_context(context, kill_switch_id=kill_switch_id):
+        async with ctx.pool.connection() as conn:
+            params = {"kill_switch_id": kill_switch_id}
+            await conn.execute(query("kill_switch_stop_bots_in_scope"), params)
+            cur = await conn.execute(query("kill_switch_orders_in_scope"), params)
+            order_ids = [row[0] for row in await cur.fetchall()]
+            for order_id in order_ids:
+                await defer(
+                    ctx.job_app,
+                    conn,
+                    CANCEL_ORDER,
+                    lock=order_lock(order_id),
+                    order_id=str(order_id),
+                )
+    return len(order_ids)

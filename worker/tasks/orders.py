@@ -1,0 +1,55 @@
+"""Order tasks. Args are ids only; the row in Postgres is the truth."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from procrastinate import Blueprint, JobContext
+
+from shared.jobs import CANCEL_ORDER, PLACE_ORDER, RECONCILE_CREDENTIAL, RECONCILE_ORDER
+from worker.context import current
+from worker.orders.cancellation import cancel_order
+from worker.orders.placement import place_order
+from worker.orders.reconciliation import reconcile_credential, reconcile_order
+from worker.retry import PIPELINE_RETRY
+from worker.tasks._jobs import job_log_context
+
+blueprint = Blueprint()
+
+
+@blueprint.task(
+    name=PLACE_ORDER.task_name, queue=PLACE_ORDER.queue, retry=PIPELINE_RETRY, pass_context=True
+)
+async def place_order_task(context: JobContext, order_id: str) -> str:
+    with job_log_context(context, order_id=order_id) as job_id:
+        return await place_order(current(), UUID(order_id), job_id)
+
+
+@blueprint.task(
+    name=CANCEL_ORDER.task_name, queue=CANCEL_ORDER.queue, retry=PIPELINE_RETRY, pass_context=True
+)
+async def cancel_order_task(context: JobContext, order_id: str) -> str:
+    with job_log_context(context, order_id=order_id) as job_id:
+        return await cancel_order(current(), UUID(order_id), job_id)
+
+
+@blueprint.task(
+    name=RECONCILE_ORDER.task_name,
+    queue=RECONCILE_ORDER.queue,
+    retry=PIPELINE_RETRY,
+    pass_context=True,
+)
+async def reconcile_order_task(context: JobContext, order_id: str) -> str:
+    with job_log_context(context, order_id=order_id) as job_id:
+        return await reconcile_order(current(), UUID(order_id), job_id)
+
+
+@blueprint.task(
+    name=RECONCILE_CREDENTIAL.task_name,
+    queue=RECONCILE_CREDENTIAL.queue,
+    retry=PIPELINE_RETRY,
+    pass_context=True,
+)
+async def reconcile_credential_task(context: JobContext, credential_id: str) -> int:
+    with job_log_context(context, credential_id=credential_id) as job_id:
+        return await reconcile_credential(current(), UUID(credential_id), job_id)
