@@ -55,18 +55,38 @@ def _keygen(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _paper_exchange(args: argparse.Namespace, settings: Settings) -> int:
-    from paper_exchange.cli import main as paper_main
+def _web(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
 
-    return paper_main(list(args.rest))
+    from web.app import create_app
+
+    settings = with_resolved_database(settings.require_for("web"))
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=args.host or settings.web_host,
+        port=args.port or settings.web_port,
+        # Logging is structlog's (configured in main); the app logs one line per request.
+        log_config=None,
+        access_log=False,
+        ws="none",
+        proxy_headers=True,
+        server_header=False,
+    )
+    return 0
 
 
-def _not_yet(name: str) -> Command:
-    def run(args: argparse.Namespace, settings: Settings) -> int:
-        print(f"tradebridge {name}: not yet available in this build", file=sys.stderr)
-        return 2
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from worker.main import run_worker
 
-    return run
+    asyncio.run(run_worker(with_resolved_database(settings)))
+    return 0
+
+
+def _dev(args: argparse.Namespace, settings: Settings) -> int:
+    from tradebridge.dev import run_dev
+
+    return run_dev(settings)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,21 +101,26 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--label", default="initial", help="label of the first token")
     create.set_defaults(run=_create_client)
     commands.add_parser("keygen", help="print a new sealing key pair").set_defaults(run=_keygen)
-    paper = commands.add_parser(
-        "paper-exchange", help="run the local paper exchange (Binance Spot dialect)", add_help=False
+    # Listed for --help; main() hands its arguments to paper_exchange.cli.
+    commands.add_parser(
+        "paper-exchange", help="run the local paper exchange (Binance Spot dialect)"
     )
-    paper.add_argument("rest", nargs=argparse.REMAINDER)
-    paper.set_defaults(run=_paper_exchange)
-    for name, help_text in (
-        ("web", "run the HTTP API"),
-        ("worker", "run the job worker"),
-        ("dev", "run everything on this machine"),
-    ):
-        commands.add_parser(name, help=help_text).set_defaults(run=_not_yet(name))
+    web = commands.add_parser("web", help="run the HTTP API")
+    web.add_argument("--host", default=None, help="default: TRADEBRIDGE_WEB_HOST")
+    web.add_argument("--port", type=int, default=None, help="default: PORT")
+    web.set_defaults(run=_web)
+    commands.add_parser("worker", help="run the job worker").set_defaults(run=_worker)
+    commands.add_parser("dev", help="run everything on this machine").set_defaults(run=_dev)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["paper-exchange"]:
+        # Its own parser takes every argument (argparse.REMAINDER drops leading --options).
+        from paper_exchange.cli import main as paper_main
+
+        return paper_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         settings = get_settings()
