@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID
 
-from shared.domain import CallOutcome, OrderEventKind, OrderStatus
+from shared.domain import OrderStatus
 from shared.exchange.ccxt_adapter import CcxtAdapter
 from shared.exchange.errors import ExchangeCallError, OrderNotFoundError
 from shared.exchange.types import ExchangeOrder, Trade
@@ -16,7 +16,7 @@ from worker.orders.state import (
     apply_venue_order,
     close_without_venue,
     lock_order,
-    record_event,
+    record_call,
 )
 from worker.orders.venue_calls import fetch_with_trades, timed, trades_if_filled_more
 from worker.retry import RetryLater, backoff_s
@@ -55,18 +55,18 @@ async def cancel_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = 
             trades = await trades_if_filled_more(adapter, order, venue_order)
     except OrderNotFoundError as exc:
         # Already gone at the venue (filled, or canceled by someone else): learn how.
-        await _log_call(ctx, order, "cancel_order", exc, elapsed(), job_id)
+        await _record_call(ctx, order, "cancel_order", exc, elapsed(), job_id)
         found = await _fetch_or_retry(ctx, order, adapter, job_id)
         if found is None:
             raise RetryLater("the venue does not know the order it just had", 2.0) from None
         venue_order, trades = found
     except ExchangeCallError as exc:
-        await _log_call(ctx, order, "cancel_order", exc, elapsed(), job_id)
+        await _record_call(ctx, order, "cancel_order", exc, elapsed(), job_id)
         raise RetryLater(
             f"cancel: {exc.reason}", exc.retry_after_s or backoff_s(order.attempts)
         ) from None
     else:
-        await _log_call(ctx, order, "cancel_order", None, elapsed(), job_id)
+        await _record_call(ctx, order, "cancel_order", None, elapsed(), job_id)
     async with ctx.pool.connection() as conn:
         locked = await lock_order(conn, order_id)
         assert locked is not None
@@ -131,15 +131,15 @@ async def _fetch_or_retry(
                 client_order_id=client_order_id,
             )
     except ExchangeCallError as exc:
-        await _log_call(ctx, order, "fetch_order", exc, elapsed(), job_id)
+        await _record_call(ctx, order, "fetch_order", exc, elapsed(), job_id)
         raise RetryLater(
             f"lookup: {exc.reason}", exc.retry_after_s or backoff_s(order.attempts)
         ) from None
-    await _log_call(ctx, order, "fetch_order", None, elapsed(), job_id)
+    await _record_call(ctx, order, "fetch_order", None, elapsed(), job_id)
     return found
 
 
-async def _log_call(
+async def _record_call(
     ctx: WorkerContext,
     order: OrderRow,
     call: str,
@@ -148,13 +148,4 @@ async def _log_call(
     job_id: int | None,
 ) -> None:
     async with ctx.pool.connection() as conn:
-        await record_event(
-            conn,
-            order.id,
-            OrderEventKind.EXCHANGE_CALL,
-            call=call,
-            error=error,
-            outcome=None if error else CallOutcome.OK,
-            latency_ms=latency_ms,
-            job_id=job_id,
-        )
+        await record_call(conn, order.id, call, error=error, latency_ms=latency_ms, job_id=job_id)

@@ -28,7 +28,7 @@ from uuid import UUID
 import structlog
 
 from shared.db.sql_files import query
-from shared.domain import CallOutcome, OrderEventKind, OrderStatus, OrderType
+from shared.domain import OrderEventKind, OrderStatus, OrderType
 from shared.exchange.ccxt_adapter import CcxtAdapter
 from shared.exchange.errors import (
     AmbiguousExchangeError,
@@ -47,6 +47,7 @@ from worker.orders.state import (
     engaged_kill_switch,
     lock_order,
     mark_submitting,
+    record_call,
     record_event,
     set_pre_venue_status,
 )
@@ -200,12 +201,11 @@ async def _look_up_previous_attempt(
             found = await fetch_with_trades(adapter, order, client_order_id=order.client_order_id)
     except ExchangeCallError as exc:
         async with ctx.pool.connection() as conn:
-            await record_event(
+            await record_call(
                 conn,
                 order.id,
-                OrderEventKind.EXCHANGE_CALL,
+                "fetch_order",
                 attempt=attempt,
-                call="fetch_order",
                 error=exc,
                 latency_ms=elapsed(),
                 job_id=job_id,
@@ -216,26 +216,22 @@ async def _look_up_previous_attempt(
     async with ctx.pool.connection() as conn:
         if found is not None:
             venue_order, trades = found
-            await record_event(
+            await record_call(
                 conn,
                 order.id,
-                OrderEventKind.EXCHANGE_CALL,
+                "fetch_order",
                 attempt=attempt,
-                call="fetch_order",
-                outcome=CallOutcome.OK,
                 latency_ms=elapsed(),
                 message=f"adopted venue order {venue_order.exchange_order_id}",
                 job_id=job_id,
             )
             await apply_venue_order(conn, order, venue_order, trades=trades, job_id=job_id)
             return "adopted"
-        await record_event(
+        await record_call(
             conn,
             order.id,
-            OrderEventKind.EXCHANGE_CALL,
+            "fetch_order",
             attempt=attempt,
-            call="fetch_order",
-            outcome=CallOutcome.OK,
             latency_ms=elapsed(),
             message="not found at the venue",
             job_id=job_id,
@@ -272,13 +268,11 @@ async def _send(
         return await _after_failed_send(ctx, order, exc, attempt, latency, job_id)
     latency = int((time.perf_counter() - started) * 1000)
     async with ctx.pool.connection() as conn:
-        await record_event(
+        await record_call(
             conn,
             order.id,
-            OrderEventKind.EXCHANGE_CALL,
+            "create_order",
             attempt=attempt,
-            call="create_order",
-            outcome=CallOutcome.OK,
             latency_ms=latency,
             message=f"venue order {venue_order.exchange_order_id}",
             job_id=job_id,
@@ -299,12 +293,11 @@ async def _after_failed_send(
     job_id: int | None,
 ) -> str:
     async with ctx.pool.connection() as conn:
-        await record_event(
+        await record_call(
             conn,
             order.id,
-            OrderEventKind.EXCHANGE_CALL,
+            "create_order",
             attempt=attempt,
-            call="create_order",
             error=exc,
             latency_ms=latency_ms,
             job_id=job_id,

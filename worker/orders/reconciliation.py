@@ -11,12 +11,12 @@ from collections import defaultdict
 from uuid import UUID
 
 from shared.db.sql_files import query
-from shared.domain import CallOutcome, OrderEventKind, OrderStatus
+from shared.domain import OrderStatus
 from shared.exchange.errors import ExchangeCallError
 from shared.exchange.types import ExchangeOrder, Trade
 from worker.context import WorkerContext
 from worker.orders.placement import AT_VENUE
-from worker.orders.state import OrderRow, apply_venue_order, lock_order, record_event
+from worker.orders.state import OrderRow, apply_venue_order, lock_order, record_call
 from worker.orders.venue_calls import fetch_with_trades, trades_if_filled_more
 from worker.retry import RetryLater, backoff_s
 
@@ -94,12 +94,4 @@ async def _apply(
 
 async def _note(ctx: WorkerContext, order: OrderRow, message: str, job_id: int | None) -> None:
     async with ctx.pool.connection() as conn:
-        await record_event(
-            conn,
-            order.id,
-            OrderEventKind.EXCHANGE_CALL,
-            call="fetch_order",
-            outcome=CallOutcome.OK,
-            message=message,
-            job_id=job_id,
-        )
+        await record_call(conn, order.id, "fetch_order", message=message, job_id=job_id)

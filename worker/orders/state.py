@@ -105,6 +105,32 @@ async def record_event(
     )
 
 
+async def record_call(
+    conn: AsyncConnection[Any],
+    order_id: UUID,
+    call: str,
+    *,
+    attempt: int | None = None,
+    error: ExchangeCallError | None = None,
+    latency_ms: int | None = None,
+    message: str | None = None,
+    job_id: int | None = None,
+) -> None:
+    """One exchange call's outcome: ok unless `error` says otherwise."""
+    await record_event(
+        conn,
+        order_id,
+        OrderEventKind.EXCHANGE_CALL,
+        call=call,
+        attempt=attempt,
+        error=error,
+        outcome=None if error else CallOutcome.OK,
+        latency_ms=latency_ms,
+        message=message,
+        job_id=job_id,
+    )
+
+
 async def mark_submitting(
     conn: AsyncConnection[Any], order: OrderRow, job_id: int | None, *, sending: bool
 ) -> int:
