@@ -70,7 +70,11 @@ def configure_logging(settings: Settings, process: str) -> None:
         renderer = structlog.processors.JSONRenderer()
         shared_processors.append(structlog.processors.format_exc_info)
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        # plain_traceback: rich tracebacks print local variables, which can hold a
+        # request's Authorization header or an opened credential.
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
 
     structlog.configure(
         processors=[

@@ -3,4 +3,6 @@
 pytest_plugins = [
     "tests.fixtures.fix_db",
     "tests.fixtures.fix_paper",
+    "tests.fixtures.fix_worker",
+    "tests.fixtures.fix_web",
 ]

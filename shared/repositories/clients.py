@@ -79,3 +79,15 @@ async def issue_api_token(conn: AsyncConnection, client_id: UUID, label: str = "
         record = await cur.fetchone()
     assert record is not None
     return IssuedToken(token=token, record=record)
+
+
+async def list_clients(conn: AsyncConnection) -> list[Client]:
+    async with conn.cursor(row_factory=class_row(Client)) as cur:
+        await cur.execute(query("list_clients"))
+        return await cur.fetchall()
+
+
+async def get_client(conn: AsyncConnection, client_id: UUID) -> Client | None:
+    async with conn.cursor(row_factory=class_row(Client)) as cur:
+        await cur.execute(query("get_client"), {"client_id": client_id})
+        return await cur.fetchone()

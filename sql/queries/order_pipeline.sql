@@ -81,14 +81,6 @@ UPDATE orders
 SET last_error_code = %(error_code)s, last_error_message = %(error_message)s
 WHERE id = %(order_id)s;
 
--- name: pipeline_insert_event
-INSERT INTO order_events
-    (order_id, kind, from_status, to_status, attempt, call, outcome, error_class, venue_code,
-     message, latency_ms, job_id)
-VALUES
-    (%(order_id)s, %(kind)s, %(from_status)s, %(to_status)s, %(attempt)s, %(call)s,
-     %(outcome)s, %(error_class)s, %(venue_code)s, %(message)s, %(latency_ms)s, %(job_id)s);
-
 -- name: pipeline_insert_fill
 INSERT INTO fills
     (client_id, credential_id, order_id, bot_id, symbol, exchange_trade_id, exchange_order_id,

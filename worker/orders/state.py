@@ -24,6 +24,7 @@ from shared.domain import (
 )
 from shared.exchange.errors import ExchangeCallError
 from shared.exchange.types import ExchangeOrder, Trade, VenueOrderStatus
+from shared.repositories.orders import insert_order_event
 from shared.repositories.rows import coerce_enums
 
 
@@ -86,22 +87,21 @@ async def record_event(
     latency_ms: int | None = None,
     job_id: int | None = None,
 ) -> None:
-    await conn.execute(
-        query("pipeline_insert_event"),
-        {
-            "order_id": order_id,
-            "kind": kind,
-            "from_status": from_status,
-            "to_status": to_status,
-            "attempt": attempt,
-            "call": call,
-            "outcome": outcome if outcome is not None else (error.outcome if error else None),
-            "error_class": error.error_class if error else None,
-            "venue_code": error.venue_code if error else None,
-            "message": message if message is not None else (str(error) if error else None),
-            "latency_ms": latency_ms,
-            "job_id": job_id,
-        },
+    """An order_events row; an exchange error supplies outcome, class, code and message."""
+    await insert_order_event(
+        conn,
+        order_id,
+        kind,
+        from_status=from_status,
+        to_status=to_status,
+        attempt=attempt,
+        call=call,
+        outcome=outcome if outcome is not None else (error.outcome if error else None),
+        error_class=error.error_class if error else None,
+        venue_code=error.venue_code if error else None,
+        message=message if message is not None else (str(error) if error else None),
+        latency_ms=latency_ms,
+        job_id=job_id,
     )
 
 

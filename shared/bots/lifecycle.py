@@ -1,0 +1,150 @@
+"""Creating, changing, starting, stopping and archiving bots, in the caller's transaction.
+
+A running bot is a chain of `bot_tick` jobs, at most one pending per bot (queueing lock).
+Stopping is a status change: the worker's next tick sees it, exits and cancels.
+Archiving stops the bot and writes cancel intents for its open orders at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from procrastinate import App
+from procrastinate.exceptions import AlreadyEnqueued
+from psycopg import AsyncConnection
+
+from shared.bots.config import config_to_json, parse_bot_config
+from shared.domain import BotKind, BotStatus
+from shared.errors import ConflictError, NotFoundError
+from shared.jobs import BOT_TICK, bot_queueing_lock, defer
+from shared.orders.cancel import cancel_open_orders_of_bot
+from shared.orders.intents import SYMBOL_RE
+from shared.repositories import bots as bots_repo
+from shared.repositories.credentials import get_credential
+from shared.repositories.kill_switches import engaged_covering_bot, lock_kill_switches
+from shared.validation import FieldValidationError
+
+
+def _not_found(bot_id: UUID) -> NotFoundError:
+    return NotFoundError(f"bot {bot_id} not found")
+
+
+async def create_bot(
+    conn: AsyncConnection,
+    *,
+    client_id: UUID,
+    name: str,
+    kind: BotKind,
+    credential_id: UUID,
+    symbol: str,
+    config: Any,
+) -> bots_repo.Bot:
+    if not SYMBOL_RE.match(symbol):
+        raise FieldValidationError("symbol", "must look like BASE/QUOTE in capitals, e.g. BTC/USDT")
+    parsed = parse_bot_config(kind, config)
+    credential = await get_credential(conn, client_id, credential_id)
+    if credential is None:
+        raise NotFoundError(f"credential {credential_id} not found")
+    if credential.is_revoked:
+        raise FieldValidationError("credential_id", "this credential is revoked")
+    return await bots_repo.insert_bot(
+        conn,
+        client_id=client_id,
+        name=name,
+        kind=kind,
+        exchange=credential.exchange,
+        symbol=symbol,
+        credential_id=credential_id,
+        config=config_to_json(parsed),
+    )
+
+
+async def update_bot(
+    conn: AsyncConnection,
+    *,
+    client_id: UUID,
+    bot_id: UUID,
+    name: str | None,
+    config: Any | None,
+) -> bots_repo.Bot:
+    bot = await bots_repo.lock_bot(conn, client_id, bot_id)
+    if bot is None:
+        raise _not_found(bot_id)
+    if bot.is_archived:
+        raise ConflictError(f"bot {bot_id} is archived and can no longer be changed")
+    stored_config = (
+        config_to_json(parse_bot_config(bot.kind, config)) if config is not None else None
+    )
+    updated = await bots_repo.update_bot(conn, client_id, bot_id, name=name, config=stored_config)
+    assert updated is not None  # locked above, not archived
+    return updated
+
+
+async def start_bot(
+    conn: AsyncConnection, job_app: App, *, client_id: UUID, bot_id: UUID
+) -> bots_repo.Bot:
+    """Idempotent: starting a running bot changes nothing."""
+    # Shared lock: an engage in this bot's scope either committed before (and is seen
+    # below) or waits until this start commits (and then stops the bot).
+    await lock_kill_switches(conn, exclusive=False)
+    bot = await bots_repo.lock_bot(conn, client_id, bot_id)
+    if bot is None:
+        raise _not_found(bot_id)
+    if bot.is_archived:
+        raise ConflictError(f"bot {bot_id} is archived and cannot be started")
+    if bot.status is BotStatus.RUNNING:
+        return bot
+    switch = await engaged_covering_bot(conn, client_id, bot_id)
+    if switch is not None:
+        raise ConflictError(
+            f"a {switch.scope.value} kill switch is engaged ({switch.engage_reason or 'no reason'}"
+            "); release it before starting the bot"
+        )
+    credential = await get_credential(conn, client_id, bot.credential_id)
+    if credential is None or credential.is_revoked:
+        raise ConflictError(f"bot {bot_id} trades with a revoked credential")
+    started = await bots_repo.set_bot_status(conn, client_id, bot_id, BotStatus.RUNNING, None)
+    assert started is not None
+    try:
+        # A savepoint: a refused queueing lock must not abort the whole transaction.
+        async with conn.transaction():
+            await defer(
+                job_app,
+                conn,
+                BOT_TICK,
+                queueing_lock=bot_queueing_lock(bot_id),
+                bot_id=str(bot_id),
+            )
+    except AlreadyEnqueued:
+        pass  # a tick is already pending (stopped and restarted quickly): it will run
+    return started
+
+
+async def stop_bot(conn: AsyncConnection, *, client_id: UUID, bot_id: UUID) -> bots_repo.Bot:
+    """Idempotent. The worker's next tick sees the status, exits and cancels its quotes."""
+    bot = await bots_repo.lock_bot(conn, client_id, bot_id)
+    if bot is None:
+        raise _not_found(bot_id)
+    if bot.status is BotStatus.STOPPED:
+        return bot
+    stopped = await bots_repo.set_bot_status(
+        conn, client_id, bot_id, BotStatus.STOPPED, "stopped by user"
+    )
+    assert stopped is not None
+    return stopped
+
+
+async def archive_bot(
+    conn: AsyncConnection, job_app: App, *, client_id: UUID, bot_id: UUID, requested_by: str
+) -> tuple[bots_repo.Bot, list[UUID]]:
+    """Stop, archive, and write cancel intents for the bot's open orders. Idempotent."""
+    bot = await bots_repo.lock_bot(conn, client_id, bot_id)
+    if bot is None:
+        raise _not_found(bot_id)
+    archived = await bots_repo.archive_bot(conn, client_id, bot_id)
+    assert archived is not None
+    canceled = await cancel_open_orders_of_bot(
+        conn, job_app, client_id=client_id, bot_id=bot_id, requested_by=requested_by
+    )
+    return archived, canceled

@@ -1,0 +1,213 @@
+"""Submitting an order intent: the one path every order takes, from the API or a bot tick.
+
+In the caller's transaction: validate, fingerprint the normalised request, insert the
+order with `ON CONFLICT (client_id, idempotency_key) DO NOTHING`, store the first
+response, and defer `place_order` on the same connection. Intent, response and job
+commit together or not at all.
+
+Idempotency (IETF `Idempotency-Key` semantics): the same key with the same request
+returns the stored first response (`replayed=True`); the same key with another request
+is refused. A concurrent duplicate waits on the unique index for the winner's commit
+and then reads the winner's row: never check-then-insert.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from procrastinate import App
+from psycopg import AsyncConnection
+
+from shared.domain import (
+    OrderEventKind,
+    OrderSide,
+    OrderSource,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+)
+from shared.errors import NotFoundError, ValidationError
+from shared.jobs import PLACE_ORDER, defer, order_lock
+from shared.orders.client_order_id import client_order_id_for
+from shared.orders.views import order_body
+from shared.repositories import orders as orders_repo
+from shared.repositories.credentials import get_credential
+from shared.validation import FieldValidationError, normalize_decimal
+
+ACCEPTED_STATUS_CODE = 202
+# Printable ASCII, 1-255 characters (mirrors the CHECK on orders.idempotency_key).
+IDEMPOTENCY_KEY_RE = re.compile(r"^[\x20-\x7e]{1,255}$")
+SYMBOL_RE = re.compile(r"^[A-Z0-9]{1,20}/[A-Z0-9]{1,20}$")
+
+
+class OrderIntent(msgspec.Struct, frozen=True, kw_only=True):
+    """What an order asks for; amounts are Decimals already parsed from their wire form."""
+
+    credential_id: UUID
+    symbol: str
+    side: OrderSide
+    type: OrderType
+    amount: Decimal
+    price: Decimal | None = None
+    time_in_force: TimeInForce | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IntentOutcome:
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool
+
+
+class IdempotencyKeyReused(ValidationError):
+    """The key was already used by this client for a different request."""
+
+
+def is_valid_idempotency_key(key: str | None) -> bool:
+    return key is not None and IDEMPOTENCY_KEY_RE.match(key) is not None
+
+
+def normalize_intent(intent: OrderIntent) -> OrderIntent:
+    """One spelling per request, and the rules the schema cannot express in one column."""
+    if not SYMBOL_RE.match(intent.symbol):
+        raise FieldValidationError("symbol", "must look like BASE/QUOTE in capitals, e.g. BTC/USDT")
+    if intent.amount <= 0:
+        raise FieldValidationError("amount", "must be greater than 0")
+    price = intent.price
+    time_in_force = intent.time_in_force
+    if intent.type is OrderType.LIMIT:
+        if price is None:
+            raise FieldValidationError("price", "is required for a limit order")
+        if price <= 0:
+            raise FieldValidationError("price", "must be greater than 0")
+        time_in_force = time_in_force or TimeInForce.GTC
+    else:
+        if price is not None:
+            raise FieldValidationError("price", "must be omitted for a market order")
+        if time_in_force is not None:
+            raise FieldValidationError("time_in_force", "applies to limit orders only")
+    return OrderIntent(
+        credential_id=intent.credential_id,
+        symbol=intent.symbol,
+        side=intent.side,
+        type=intent.type,
+        amount=normalize_decimal(intent.amount),
+        price=normalize_decimal(price) if price is not None else None,
+        time_in_force=time_in_force,
+    )
+
+
+def canonical_json(value: Any) -> bytes:
+    """Sorted keys, no whitespace, UTF-8: equal values give equal bytes."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
+
+
+def request_fingerprint(intent: OrderIntent) -> bytes:
+    """SHA-256 of the canonical JSON of the normalised request."""
+    normalized = normalize_intent(intent)
+    return hashlib.sha256(canonical_json(msgspec.to_builtins(normalized))).digest()
+
+
+async def submit_order_intent(
+    conn: AsyncConnection,
+    job_app: App,
+    *,
+    client_id: UUID,
+    request: OrderIntent,
+    idempotency_key: str,
+    source: OrderSource | str = OrderSource.API,
+    bot_id: UUID | None = None,
+    bot_tick: int | None = None,
+    bot_leg: str | None = None,
+) -> IntentOutcome:
+    """Raises FieldValidationError / NotFoundError (credential) / IdempotencyKeyReused;
+    the caller's transaction is then to be rolled back."""
+    source = OrderSource(source)
+    if not is_valid_idempotency_key(idempotency_key):
+        raise FieldValidationError("Idempotency-Key", "must be 1-255 printable ASCII characters")
+    if source is OrderSource.BOT and (bot_id is None or bot_tick is None or not bot_leg):
+        raise ValueError("a bot's order intent needs bot_id, bot_tick and bot_leg")
+    intent = normalize_intent(request)
+    fingerprint = request_fingerprint(intent)
+
+    # A replay must not depend on today's state of the credential: look at the key first.
+    replay = await _replay(conn, client_id, idempotency_key, fingerprint)
+    if replay is not None:
+        return replay
+
+    credential = await get_credential(conn, client_id, intent.credential_id)
+    if credential is None:
+        raise NotFoundError(f"credential {intent.credential_id} not found")
+    if credential.is_revoked:
+        raise FieldValidationError("credential_id", "this credential is revoked")
+
+    order_id = uuid.uuid4()
+    order = await orders_repo.insert_order_intent(
+        conn,
+        orders_repo.NewOrder(
+            id=order_id,
+            client_id=client_id,
+            credential_id=intent.credential_id,
+            bot_id=bot_id,
+            source=source,
+            bot_tick=bot_tick,
+            bot_leg=bot_leg,
+            symbol=intent.symbol,
+            side=intent.side,
+            type=intent.type,
+            time_in_force=intent.time_in_force,
+            amount=intent.amount,
+            price=intent.price,
+            idempotency_key=idempotency_key,
+            request_fingerprint=fingerprint,
+            client_order_id=client_order_id_for(order_id),
+        ),
+    )
+    if order is None:
+        # Lost a race on the key: the winner has committed by now (ON CONFLICT waited).
+        replay = await _replay(conn, client_id, idempotency_key, fingerprint)
+        if replay is None:  # pragma: no cover - the conflicting row vanished (rolled back?)
+            raise RuntimeError("idempotency key conflict without a committed row")
+        return replay
+
+    body = await orders_repo.store_order_response(
+        conn, order.id, ACCEPTED_STATUS_CODE, order_body(order)
+    )
+    await orders_repo.insert_order_event(
+        conn,
+        order.id,
+        OrderEventKind.STATUS_CHANGE,
+        to_status=OrderStatus.ACCEPTED,
+        message=f"intent accepted ({source.value})",
+    )
+    await defer(job_app, conn, PLACE_ORDER, lock=order_lock(order.id), order_id=str(order.id))
+    return IntentOutcome(status_code=ACCEPTED_STATUS_CODE, body=body, replayed=False)
+
+
+async def _replay(
+    conn: AsyncConnection, client_id: UUID, idempotency_key: str, fingerprint: bytes
+) -> IntentOutcome | None:
+    record = await orders_repo.get_idempotency_record(conn, client_id, idempotency_key)
+    if record is None:
+        return None
+    if record.request_fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            "this Idempotency-Key was already used with a different request body; "
+            "use a new key for a new order"
+        )
+    if record.response_status is None or record.response_body is None:
+        # Rows written by this module always carry their response; anything else is a bug.
+        raise RuntimeError(f"order {record.id} has no stored response to replay")
+    return IntentOutcome(
+        status_code=record.response_status, body=record.response_body, replayed=True
+    )

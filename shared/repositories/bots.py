@@ -1,0 +1,154 @@
+"""Bots. Every statement is scoped by client; archiving never deletes.
+
+Functions take the connection: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg import AsyncConnection
+from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
+
+from shared.db.errors import db_errors_as_domain_errors
+from shared.db.sql_files import query
+from shared.domain import BotKind, BotStatus
+from shared.errors import ConflictError
+from shared.repositories.rows import coerce_enums
+
+
+@dataclass(frozen=True, slots=True)
+class Bot:
+    id: UUID
+    client_id: UUID
+    name: str
+    kind: BotKind
+    exchange: str
+    symbol: str
+    credential_id: UUID
+    config: dict[str, Any]
+    status: BotStatus
+    status_reason: str | None
+    tick_number: int
+    last_tick_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None
+
+    def __post_init__(self) -> None:
+        coerce_enums(self)
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+def _name_taken(name: str) -> ConflictError:
+    return ConflictError(f"a bot named {name!r} already exists")
+
+
+async def insert_bot(
+    conn: AsyncConnection,
+    *,
+    client_id: UUID,
+    name: str,
+    kind: BotKind,
+    exchange: str,
+    symbol: str,
+    credential_id: UUID,
+    config: dict[str, Any],
+) -> Bot:
+    params = {
+        "client_id": client_id,
+        "name": name,
+        "kind": kind.value,
+        "exchange": exchange,
+        "symbol": symbol,
+        "credential_id": credential_id,
+        "config": Jsonb(config),
+    }
+    try:
+        async with db_errors_as_domain_errors(), conn.cursor(row_factory=class_row(Bot)) as cur:
+            await cur.execute(query("insert_bot"), params)
+            row = await cur.fetchone()
+    except ConflictError:
+        raise _name_taken(name) from None
+    assert row is not None
+    return row
+
+
+async def get_bot(conn: AsyncConnection, client_id: UUID, bot_id: UUID) -> Bot | None:
+    async with conn.cursor(row_factory=class_row(Bot)) as cur:
+        await cur.execute(query("get_bot"), {"client_id": client_id, "bot_id": bot_id})
+        return await cur.fetchone()
+
+
+async def lock_bot(conn: AsyncConnection, client_id: UUID, bot_id: UUID) -> Bot | None:
+    """The bot row, locked until the transaction ends (start/stop/archive serialise on it)."""
+    async with conn.cursor(row_factory=class_row(Bot)) as cur:
+        await cur.execute(query("lock_bot"), {"client_id": client_id, "bot_id": bot_id})
+        return await cur.fetchone()
+
+
+async def list_bots(
+    conn: AsyncConnection, client_id: UUID, *, include_archived: bool = False
+) -> list[Bot]:
+    async with conn.cursor(row_factory=class_row(Bot)) as cur:
+        await cur.execute(
+            query("list_bots"), {"client_id": client_id, "include_archived": include_archived}
+        )
+        return await cur.fetchall()
+
+
+async def update_bot(
+    conn: AsyncConnection,
+    client_id: UUID,
+    bot_id: UUID,
+    *,
+    name: str | None = None,
+    config: dict[str, Any] | None = None,
+) -> Bot | None:
+    """None when the bot is missing, another client's, or archived."""
+    params = {
+        "client_id": client_id,
+        "bot_id": bot_id,
+        "name": name,
+        "config": Jsonb(config) if config is not None else None,
+    }
+    try:
+        async with db_errors_as_domain_errors(), conn.cursor(row_factory=class_row(Bot)) as cur:
+            await cur.execute(query("update_bot"), params)
+            return await cur.fetchone()
+    except ConflictError:
+        raise _name_taken(name or "") from None
+
+
+async def set_bot_status(
+    conn: AsyncConnection,
+    client_id: UUID,
+    bot_id: UUID,
+    status: BotStatus,
+    reason: str | None,
+) -> Bot | None:
+    async with conn.cursor(row_factory=class_row(Bot)) as cur:
+        await cur.execute(
+            query("set_bot_status"),
+            {
+                "client_id": client_id,
+                "bot_id": bot_id,
+                "status": status.value,
+                "status_reason": reason,
+            },
+        )
+        return await cur.fetchone()
+
+
+async def archive_bot(conn: AsyncConnection, client_id: UUID, bot_id: UUID) -> Bot | None:
+    """Stopped and archived in one statement (the schema refuses an archived running bot)."""
+    async with conn.cursor(row_factory=class_row(Bot)) as cur:
+        await cur.execute(query("archive_bot"), {"client_id": client_id, "bot_id": bot_id})
+        return await cur.fetchone()

@@ -1,0 +1,130 @@
+"""Exchange credentials. Every read is scoped by client; no read here returns the sealed blob.
+
+Functions take the connection: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from psycopg import AsyncConnection
+from psycopg.rows import class_row
+
+from shared.db.errors import db_errors_as_domain_errors
+from shared.db.sql_files import query
+from shared.domain import CredentialEnvironment
+from shared.errors import ConflictError
+from shared.repositories.rows import coerce_enums
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    id: UUID
+    client_id: UUID
+    exchange: str
+    environment: CredentialEnvironment
+    api_base_url: str | None
+    label: str
+    key_id: str
+    masked_hint: str
+    created_at: datetime
+    updated_at: datetime
+    revoked_at: datetime | None
+
+    def __post_init__(self) -> None:
+        coerce_enums(self)
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class NewCredential:
+    id: UUID
+    client_id: UUID
+    exchange: str
+    environment: CredentialEnvironment
+    api_base_url: str | None
+    label: str
+    sealed_secret: bytes
+    key_id: str
+    masked_hint: str
+
+
+async def insert_credential(conn: AsyncConnection, new: NewCredential) -> Credential:
+    params = {
+        "id": new.id,
+        "client_id": new.client_id,
+        "exchange": new.exchange,
+        "environment": new.environment.value,
+        "api_base_url": new.api_base_url,
+        "label": new.label,
+        "sealed_secret": new.sealed_secret,
+        "key_id": new.key_id,
+        "masked_hint": new.masked_hint,
+    }
+    try:
+        async with (
+            db_errors_as_domain_errors(),
+            conn.cursor(row_factory=class_row(Credential)) as cur,
+        ):
+            await cur.execute(query("insert_credential"), params)
+            row = await cur.fetchone()
+    except ConflictError:
+        raise ConflictError(
+            f"a credential labelled {new.label!r} already exists (revoke it or pick another label)"
+        ) from None
+    assert row is not None
+    return row
+
+
+async def get_credential(
+    conn: AsyncConnection, client_id: UUID, credential_id: UUID
+) -> Credential | None:
+    async with conn.cursor(row_factory=class_row(Credential)) as cur:
+        await cur.execute(
+            query("get_credential"), {"client_id": client_id, "credential_id": credential_id}
+        )
+        return await cur.fetchone()
+
+
+async def list_credentials(
+    conn: AsyncConnection, client_id: UUID, *, include_revoked: bool = True
+) -> list[Credential]:
+    async with conn.cursor(row_factory=class_row(Credential)) as cur:
+        await cur.execute(
+            query("list_credentials"),
+            {"client_id": client_id, "include_revoked": include_revoked},
+        )
+        return await cur.fetchall()
+
+
+async def count_live_orders(conn: AsyncConnection, client_id: UUID, credential_id: UUID) -> int:
+    cur = await conn.execute(
+        query("count_live_orders_of_credential"),
+        {"client_id": client_id, "credential_id": credential_id},
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    count: int = row[0]
+    return count
+
+
+async def revoke_credential(
+    conn: AsyncConnection, client_id: UUID, credential_id: UUID
+) -> Credential | None:
+    """Marks the credential revoked (idempotent) and stops the bots that trade with it."""
+    async with conn.cursor(row_factory=class_row(Credential)) as cur:
+        await cur.execute(
+            query("revoke_credential"), {"client_id": client_id, "credential_id": credential_id}
+        )
+        row = await cur.fetchone()
+    if row is not None:
+        await conn.execute(
+            query("stop_bots_of_credential"),
+            {"client_id": client_id, "credential_id": credential_id},
+        )
+    return row

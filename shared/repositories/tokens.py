@@ -1,0 +1,55 @@
+"""Authentication lookups, token listing and revocation, and the admin's client directory.
+
+Issuing tokens and creating clients live in `shared.repositories.clients`.
+Functions take the connection: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from psycopg import AsyncConnection
+from psycopg.rows import class_row
+
+from shared.db.sql_files import query
+from shared.repositories.clients import ApiToken
+from shared.tokens import hash_token
+
+
+@dataclass(frozen=True, slots=True)
+class TokenOwner:
+    """What a presented token resolves to; usable only if neither revoked nor disabled."""
+
+    token_id: UUID
+    client_id: UUID
+    token_prefix: str
+    client_name: str
+    revoked_at: datetime | None
+    disabled_at: datetime | None
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and self.disabled_at is None
+
+
+async def find_token_owner(conn: AsyncConnection, token: str) -> TokenOwner | None:
+    async with conn.cursor(row_factory=class_row(TokenOwner)) as cur:
+        await cur.execute(query("authenticate_token"), {"token_hash": hash_token(token)})
+        return await cur.fetchone()
+
+
+async def list_api_tokens(conn: AsyncConnection, client_id: UUID) -> list[ApiToken]:
+    async with conn.cursor(row_factory=class_row(ApiToken)) as cur:
+        await cur.execute(query("list_api_tokens"), {"client_id": client_id})
+        return await cur.fetchall()
+
+
+async def revoke_api_token(
+    conn: AsyncConnection, token_id: UUID, *, client_id: UUID | None
+) -> ApiToken | None:
+    """Idempotent. `client_id=None` is the admin's reach (any token)."""
+    async with conn.cursor(row_factory=class_row(ApiToken)) as cur:
+        await cur.execute(query("revoke_api_token"), {"token_id": token_id, "client_id": client_id})
+        return await cur.fetchone()

@@ -1,0 +1,51 @@
+-- name: insert_bot
+INSERT INTO bots (client_id, name, kind, exchange, symbol, credential_id, config)
+VALUES (%(client_id)s, %(name)s, %(kind)s, %(exchange)s, %(symbol)s, %(credential_id)s,
+        %(config)s)
+RETURNING id, client_id, name, kind, exchange, symbol, credential_id, config, status,
+          status_reason, tick_number, last_tick_at, created_at, updated_at, archived_at;
+
+-- name: get_bot
+SELECT id, client_id, name, kind, exchange, symbol, credential_id, config, status,
+       status_reason, tick_number, last_tick_at, created_at, updated_at, archived_at
+FROM bots
+WHERE id = %(bot_id)s AND client_id = %(client_id)s;
+
+-- name: lock_bot
+SELECT id, client_id, name, kind, exchange, symbol, credential_id, config, status,
+       status_reason, tick_number, last_tick_at, created_at, updated_at, archived_at
+FROM bots
+WHERE id = %(bot_id)s AND client_id = %(client_id)s
+FOR UPDATE;
+
+-- name: list_bots
+SELECT id, client_id, name, kind, exchange, symbol, credential_id, config, status,
+       status_reason, tick_number, last_tick_at, created_at, updated_at, archived_at
+FROM bots
+WHERE client_id = %(client_id)s
+  AND (%(include_archived)s OR archived_at IS NULL)
+ORDER BY created_at DESC, id DESC;
+
+-- name: update_bot
+UPDATE bots
+SET name = coalesce(%(name)s, name),
+    config = coalesce(%(config)s, config)
+WHERE id = %(bot_id)s AND client_id = %(client_id)s AND archived_at IS NULL
+RETURNING id, client_id, name, kind, exchange, symbol, credential_id, config, status,
+          status_reason, tick_number, last_tick_at, created_at, updated_at, archived_at;
+
+-- name: set_bot_status
+UPDATE bots
+SET status = %(status)s, status_reason = %(status_reason)s
+WHERE id = %(bot_id)s AND client_id = %(client_id)s
+RETURNING id, client_id, name, kind, exchange, symbol, credential_id, config, status,
+          status_reason, tick_number, last_tick_at, created_at, updated_at, archived_at;
+
+-- name: archive_bot
+UPDATE bots
+SET status = 'stopped',
+    status_reason = 'archived',
+    archived_at = coalesce(archived_at, now())
+WHERE id = %(bot_id)s AND client_id = %(client_id)s
+RETURNING id, client_id, name, kind, exchange, symbol, credential_id, config, status,
+          status_reason, tick_number, last_tick_at, created_at, updated_at, archived_at;

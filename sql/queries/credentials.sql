@@ -1,0 +1,43 @@
+-- name: insert_credential
+INSERT INTO exchange_credentials
+    (id, client_id, exchange, environment, api_base_url, label, sealed_secret, key_id, masked_hint)
+VALUES
+    (%(id)s, %(client_id)s, %(exchange)s, %(environment)s, %(api_base_url)s, %(label)s,
+     %(sealed_secret)s, %(key_id)s, %(masked_hint)s)
+RETURNING id, client_id, exchange, environment, api_base_url, label, key_id, masked_hint,
+          created_at, updated_at, revoked_at;
+
+-- name: get_credential
+SELECT id, client_id, exchange, environment, api_base_url, label, key_id, masked_hint,
+       created_at, updated_at, revoked_at
+FROM exchange_credentials
+WHERE id = %(credential_id)s AND client_id = %(client_id)s;
+
+-- name: list_credentials
+SELECT id, client_id, exchange, environment, api_base_url, label, key_id, masked_hint,
+       created_at, updated_at, revoked_at
+FROM exchange_credentials
+WHERE client_id = %(client_id)s
+  AND (%(include_revoked)s OR revoked_at IS NULL)
+ORDER BY created_at DESC, id DESC;
+
+-- name: revoke_credential
+UPDATE exchange_credentials
+SET revoked_at = coalesce(revoked_at, now())
+WHERE id = %(credential_id)s AND client_id = %(client_id)s
+RETURNING id, client_id, exchange, environment, api_base_url, label, key_id, masked_hint,
+          created_at, updated_at, revoked_at;
+
+-- name: stop_bots_of_credential
+UPDATE bots
+SET status = 'stopped', status_reason = 'credential_revoked'
+WHERE credential_id = %(credential_id)s AND client_id = %(client_id)s AND status = 'running'
+RETURNING id;
+
+-- name: count_live_orders_of_credential
+-- Orders the venue may know of; 'accepted' ones are never sent once the credential is revoked.
+SELECT count(*)
+FROM orders
+WHERE credential_id = %(credential_id)s
+  AND client_id = %(client_id)s
+  AND status IN ('submitting', 'unknown', 'open', 'partially_filled');

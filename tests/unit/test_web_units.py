@@ -1,0 +1,124 @@
+"""Web helpers without I/O: cursors, the rate limiter, error field names, URL rules."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from shared.credentials import check_api_base_url, masked_hint, url_origin
+from shared.domain import CredentialEnvironment
+from shared.validation import FieldValidationError, normalize_decimal, parse_decimal
+from web.errors import ApiError, _field_errors
+from web.pagination import decode_cursor, encode_cursor
+from web.rate_limit import RateLimiter
+
+
+def test_cursor_round_trip_is_opaque_and_exact() -> None:
+    moment = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=timezone(timedelta(hours=2)))
+    order_id = uuid.uuid4()
+    cursor = encode_cursor(moment, order_id)
+    assert str(order_id) not in cursor
+    assert "=" not in cursor
+    assert decode_cursor(cursor, uuid.UUID) == (moment, order_id)
+    assert decode_cursor(encode_cursor(moment, 42), int) == (moment.astimezone(UTC), 42)
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["", "not-a-cursor", "W10", encode_cursor(datetime.now(UTC), 7) + "x", "WyJ4IiwieSJd"],
+)
+def test_bad_cursors_are_400_naming_the_cursor(cursor: str) -> None:
+    with pytest.raises(ApiError) as excinfo:
+        decode_cursor(cursor, uuid.UUID)
+    assert excinfo.value.status_code == 400
+    assert excinfo.value.details is not None
+    assert excinfo.value.details[0].field == "cursor"
+
+
+def test_token_bucket_refills_and_says_when() -> None:
+    now = [1000.0]
+    limiter = RateLimiter(per_minute=3, clock=lambda: now[0])
+    assert [limiter.acquire("a") for _ in range(3)] == [None, None, None]
+    assert limiter.acquire("a") == 20  # one token per 20 s
+    assert limiter.acquire("b") is None  # keyed by client
+    now[0] += 20
+    assert limiter.acquire("a") is None
+    assert limiter.acquire("a") == 20
+    assert RateLimiter(per_minute=0).acquire("a") is None  # 0 disables
+
+
+def test_validation_errors_name_the_field() -> None:
+    extra = [
+        {"message": "Object contains unknown field `client_id`", "key": "data", "source": "body"},
+        {"message": "Object missing required field `x`", "key": "inner", "source": "body"},
+        {"message": "Expected `str`, got `float`", "key": "amount", "source": "body"},
+        {"message": "Expected `int`, got `str`", "key": "limit", "source": "query"},
+    ]
+    assert [error.field for error in _field_errors(extra)] == [
+        "client_id",
+        "inner.x",
+        "amount",
+        "limit",
+    ]
+
+
+def test_decimal_wire_rules() -> None:
+    assert parse_decimal("0.0150", "amount") == Decimal("0.015")
+    assert str(normalize_decimal(Decimal("1E+3"))) == "1000"
+    for value in (0.1, 1, "1e3", "-1", "NaN", "Infinity", " 1", "1.", None, True):
+        with pytest.raises(FieldValidationError) as excinfo:
+            parse_decimal(value, "amount")
+        assert excinfo.value.field == "amount"
+    with pytest.raises(FieldValidationError, match="greater than 0"):
+        parse_decimal("0", "amount")
+    assert parse_decimal("0", "fee", allow_zero=True) == 0
+
+
+def test_api_base_url_allow_list() -> None:
+    allowed = ["https://api.example.com", "https://eu.example.com:8443/"]
+    live = CredentialEnvironment.LIVE
+    assert url_origin("HTTPS://API.Example.com:443/v3") == "https://api.example.com"
+    assert check_api_base_url("https://api.example.com/v3/", environment=live, allowed=allowed) == (
+        "https://api.example.com/v3"
+    )
+    assert check_api_base_url(None, environment=live, allowed=[]) is None
+    for url in (
+        "http://api.example.com",
+        "https://api.example.com:444",
+        "https://api.example.com.evil.test",
+        "https://user:pw@api.example.com",
+        "https://api.example.com/?x=1",
+        "https://10.0.0.1",
+        "file:///etc/passwd",
+        "https://api.example.com:notaport",
+    ):
+        with pytest.raises(FieldValidationError):
+            check_api_base_url(url, environment=live, allowed=allowed)
+    with pytest.raises(FieldValidationError, match="paper"):
+        check_api_base_url(
+            "https://api.example.com", environment=CredentialEnvironment.PAPER, allowed=allowed
+        )
+    with pytest.raises(FieldValidationError):  # nothing is allowed by default
+        check_api_base_url("https://api.example.com", environment=live, allowed=())
+
+
+def test_masked_hint_shows_four_characters_at_most() -> None:
+    assert masked_hint("abcdefghijklmnopWXYZ") == "\u2022\u2022\u2022\u2022WXYZ"
+    assert masked_hint("short") == "\u2022\u2022\u2022\u2022"
+
+
+def test_the_web_never_loads_exchange_or_worker_code() -> None:
+    probe = (
+        "import sys, web.app; "
+        "print(sorted(m for m in sys.modules "
+        "if m.split('.')[0] in ('worker', 'ccxt') or m.startswith('shared.exchange')))"
+    )
+    result = subprocess.run(  # a fresh interpreter: nothing imported by other tests
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
