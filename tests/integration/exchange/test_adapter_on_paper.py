@@ -12,6 +12,7 @@ from shared.exchange.errors import (
     AmbiguousExchangeError,
     OrderNotFoundError,
     PermanentExchangeError,
+    TransientExchangeError,
 )
 from shared.exchange.factory import ExchangeAdapters
 from shared.exchange.types import OrderToSend, VenueOrderStatus
@@ -215,3 +216,27 @@ async def test_duplicate_open_client_id_is_ambiguous_and_reuse_after_fill_is_not
     same_id = [o for o in await paper_exchange.orders(api_key=paper_account.api_key)
                if o["clientOrderId"] == once.client_order_id]  # fmt: skip
     assert len(same_id) == 2
+
+
+async def test_clock_skew_is_transient_and_not_venue_wide(
+    adapters: ExchangeAdapters, paper_account: PaperAccount
+) -> None:
+    adapter = adapters.for_credential(credential_for(paper_account))
+    await adapter.load_markets()
+    # ccxt signs with now - timeDifference: a minute behind is outside any recvWindow.
+    adapter.client.options["timeDifference"] = 60_000
+    with pytest.raises(TransientExchangeError) as excinfo:
+        await adapter.create_order(order(OrderSide.BUY, OrderType.MARKET, "0.001"))
+    assert (excinfo.value.reason, excinfo.value.venue_code) == ("clock_skew", "-1021")
+    assert not excinfo.value.venue_wide
+    assert adapter.breaker.failure_count == 0
+
+
+async def test_unknown_order_lookups(
+    adapters: ExchangeAdapters, paper_account: PaperAccount
+) -> None:
+    adapter = adapters.for_credential(credential_for(paper_account))
+    assert await adapter.fetch_order(SYMBOL, exchange_order_id="999999") is None
+    with pytest.raises(OrderNotFoundError) as excinfo:
+        await adapter.cancel_order(SYMBOL, client_order_id="tb" + "0" * 25)
+    assert excinfo.value.venue_code == "-2011"
