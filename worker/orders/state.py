@@ -264,31 +264,29 @@ async def apply_venue_order(
 
 
 async def insert_fills(conn: AsyncConnection[Any], order: OrderRow, trades: list[Trade]) -> None:
-    if not trades:
+    """Each trade once (ON CONFLICT DO NOTHING), all in one statement."""
+    unique = list({trade.trade_id: trade for trade in trades}.values())
+    if not unique:
         return
-    async with conn.cursor() as cur:
-        await cur.executemany(
-            query("pipeline_insert_fill"),
-            [
-                {
-                    "client_id": order.client_id,
-                    "credential_id": order.credential_id,
-                    "order_id": order.id,
-                    "bot_id": order.bot_id,
-                    "symbol": order.symbol,
-                    "trade_id": trade.trade_id,
-                    "exchange_order_id": trade.order_id,
-                    "side": trade.side,
-                    "price": trade.price,
-                    "amount": trade.amount,
-                    "fee_amount": trade.fee_amount,
-                    "fee_currency": trade.fee_currency,
-                    "is_maker": trade.is_maker,
-                    "traded_at": trade.traded_at,
-                }
-                for trade in {t.trade_id: t for t in trades}.values()
-            ],
-        )
+    await conn.execute(
+        query("pipeline_insert_fills"),
+        {
+            "client_id": order.client_id,
+            "credential_id": order.credential_id,
+            "order_id": order.id,
+            "bot_id": order.bot_id,
+            "symbol": order.symbol,
+            "trade_ids": [t.trade_id for t in unique],
+            "exchange_order_ids": [t.order_id for t in unique],
+            "sides": [t.side.value for t in unique],
+            "prices": [t.price for t in unique],
+            "amounts": [t.amount for t in unique],
+            "fee_amounts": [t.fee_amount for t in unique],
+            "fee_currencies": [t.fee_currency for t in unique],
+            "is_makers": [t.is_maker for t in unique],
+            "traded_ats": [t.traded_at for t in unique],
+        },
+    )
 
 
 def error_code(error: ExchangeCallError | None) -> str | None:

@@ -10,7 +10,8 @@ from typing import Any
 
 import structlog
 from procrastinate import Blueprint, JobContext
-from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
+from procrastinate.jobs import Status
 from psycopg import AsyncConnection
 
 from shared.db.sql_files import query
@@ -56,7 +57,14 @@ async def retry_stalled_jobs(context: JobContext, timestamp: int) -> int:
     )
     for job in stalled:
         log.warning("re-queueing stalled job", job_id=job.id, task=job.task_name)
-        await manager.retry_job(job)
+        try:
+            await manager.retry_job(job)
+        except UniqueViolation:
+            # An equal job with the same queueing lock is already queued (e.g. the
+            # reconcile sweep's next one): it does this job's work. Retire the stalled
+            # copy instead of failing the whole pass and leaving it `doing` forever.
+            log.warning("stalled job superseded by a queued twin", job_id=job.id)
+            await manager.finish_job(job, status=Status.ABORTED, delete_job=False)
     return len(stalled)
 
 
@@ -98,6 +106,18 @@ async def redefer_orphan_orders(context: JobContext, timestamp: int) -> int:
             )
             await defer(ctx.job_app, conn, kind, lock=order_lock(order_id), order_id=str(order_id))
     return len(rows)
+
+
+@blueprint.periodic(cron="* * * * *", periodic_id="stats_maintenance")
+@blueprint.task(name="stats_maintenance", queue=MAINTENANCE_QUEUE, pass_context=True)
+async def stats_maintenance(context: JobContext, timestamp: int) -> int:
+    """Rebuild statistics books a late fill made stale (so reads stay fast), and drop
+    minute buckets and checkpoints older than the 24h window needs."""
+    async with current().pool.connection() as conn:
+        cur = await conn.execute("SELECT stats_rebuild_stale_books()")
+        row = await cur.fetchone()
+        await conn.execute("SELECT stats_prune(interval '2 days')")
+    return int(row[0]) if row else 0
 
 
 @blueprint.task(

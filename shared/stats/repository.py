@@ -1,0 +1,235 @@
+"""Read the statistics kept by the `fills` trigger (sql/migrations/0005_stats.sql).
+
+Functions take the connection: the caller owns the transaction. A read may write: a book
+marked stale by an out-of-order fill is rebuilt first (stats_rebuild_book), inside the
+caller's transaction, so the connection must not be read-only. Cost per call: three or four
+round trips reading O(books + buckets in 24h + fills of two partial minutes), independent of
+the number of fills in history.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, LiteralString
+from uuid import UUID
+
+from psycopg import AsyncConnection
+from psycopg.rows import class_row
+
+from shared.db.sql_files import query
+from shared.errors import NotFoundError
+from shared.stats.models import (
+    ZERO,
+    BotStats,
+    ClientStats,
+    Position,
+    SymbolStats,
+    Volume,
+    merge_fees,
+    split_symbol,
+)
+from shared.stats.window import rolling_window
+
+
+@dataclass(frozen=True, slots=True)
+class BookRow:
+    id: int
+    symbol: str
+    base: str
+    quote: str
+    realized_pnl: Decimal
+    lot_side: int
+    open_amount: Decimal
+    open_value: Decimal
+    folded_count: int
+    stale: bool
+
+    @property
+    def position(self) -> Position:
+        if self.lot_side > 0:
+            return Position(long_amount=self.open_amount, long_cost=self.open_value)
+        if self.lot_side < 0:
+            return Position(short_amount=self.open_amount, short_proceeds=self.open_value)
+        return Position()
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeRow:
+    period: str  # 'all' or '24h'
+    book_id: int
+    fee_currency: str  # '' when the fills had none
+    buy_count: int
+    sell_count: int
+    buy_base: Decimal
+    sell_base: Decimal
+    buy_quote: Decimal
+    sell_quote: Decimal
+    fee_amount: Decimal
+
+    @property
+    def volume(self) -> Volume:
+        return Volume(
+            self.buy_count,
+            self.sell_count,
+            self.buy_base,
+            self.sell_base,
+            self.buy_quote,
+            self.sell_quote,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LotRow:
+    seq: int
+    fill_id: int
+    opened_at: datetime
+    amount: Decimal
+    value: Decimal
+
+
+async def bot_stats(
+    conn: AsyncConnection[Any], bot_id: UUID, *, mid: Decimal | None, now: datetime | None = None
+) -> BotStats:
+    """Statistics of one bot; `mid` values its open position (the bot's symbol)."""
+    cur = await conn.execute(query("stats_bot"), {"bot_id": bot_id, "now": now})
+    found = await cur.fetchone()
+    if found is None:
+        raise NotFoundError(f"bot {bot_id} not found")
+    _, client_id, symbol, as_of = found
+    books = await _fresh_books(conn, query("stats_bot_books"), {"bot_id": bot_id})
+    volumes = await _volumes(conn, query("stats_bot_volume"), {"bot_id": bot_id}, books, as_of)
+    mids = {symbol: mid} if mid is not None else {}
+    return BotStats(
+        bot_id=bot_id,
+        client_id=client_id,
+        as_of=as_of,
+        symbols=_symbol_stats(books, volumes, mids, always=(symbol,)),
+    )
+
+
+async def client_stats(
+    conn: AsyncConnection[Any],
+    client_id: UUID,
+    *,
+    mids: Mapping[str, Decimal],
+    now: datetime | None = None,
+) -> ClientStats:
+    """Statistics of a client: per symbol, the sum over its bots' and manual books.
+
+    `mids` maps symbols to the mid that values their open position; a symbol without one
+    has unrealized_pnl None.
+    """
+    cur = await conn.execute(query("stats_client"), {"client_id": client_id, "now": now})
+    found = await cur.fetchone()
+    if found is None:
+        raise NotFoundError(f"client {client_id} not found")
+    _, as_of = found
+    books = await _fresh_books(conn, query("stats_client_books"), {"client_id": client_id})
+    volumes = await _volumes(
+        conn, query("stats_client_volume"), {"client_id": client_id}, books, as_of
+    )
+    return ClientStats(
+        client_id=client_id, as_of=as_of, symbols=_symbol_stats(books, volumes, mids)
+    )
+
+
+async def rebuild_stale_books(conn: AsyncConnection[Any]) -> int:
+    """Rebuilds every stale book (for a periodic job); returns how many."""
+    cur = await conn.execute(query("stats_rebuild_stale_books"))
+    row = await cur.fetchone()
+    assert row is not None
+    rebuilt: int = row[0]
+    return rebuilt
+
+
+async def book_lots(conn: AsyncConnection[Any], book_id: int) -> list[LotRow]:
+    async with conn.cursor(row_factory=class_row(LotRow)) as cur:
+        await cur.execute(query("stats_book_lots"), {"book_id": book_id})
+        return await cur.fetchall()
+
+
+async def _fetch_books(
+    conn: AsyncConnection[Any], statement: LiteralString, params: dict[str, Any]
+) -> list[BookRow]:
+    async with conn.cursor(row_factory=class_row(BookRow)) as cur:
+        await cur.execute(statement, params)
+        return await cur.fetchall()
+
+
+async def _fresh_books(
+    conn: AsyncConnection[Any], statement: LiteralString, params: dict[str, Any]
+) -> list[BookRow]:
+    books = await _fetch_books(conn, statement, params)
+    stale = [book.id for book in books if book.stale]
+    if stale:
+        await conn.execute(query("stats_rebuild_books"), {"book_ids": stale})
+        books = await _fetch_books(conn, statement, params)
+    return books
+
+
+async def _volumes(
+    conn: AsyncConnection[Any],
+    statement: LiteralString,
+    params: dict[str, Any],
+    books: Sequence[BookRow],
+    as_of: datetime,
+) -> list[VolumeRow]:
+    if not books:
+        return []
+    window = rolling_window(as_of)
+    async with conn.cursor(row_factory=class_row(VolumeRow)) as cur:
+        await cur.execute(
+            statement, {**params, **window.as_params(), "book_ids": [b.id for b in books]}
+        )
+        return await cur.fetchall()
+
+
+def _fees(rows: Iterable[VolumeRow]) -> dict[str, Decimal]:
+    fees = merge_fees(*({row.fee_currency: row.fee_amount} for row in rows if row.fee_currency))
+    return {currency: amount for currency, amount in fees.items() if amount != 0}
+
+
+def _symbol_stats(
+    books: Sequence[BookRow],
+    volumes: Sequence[VolumeRow],
+    mids: Mapping[str, Decimal],
+    always: Iterable[str] = (),
+) -> tuple[SymbolStats, ...]:
+    books_by_symbol: dict[str, list[BookRow]] = defaultdict(list)
+    for book in books:
+        books_by_symbol[book.symbol].append(book)
+    for symbol in always:
+        books_by_symbol.setdefault(symbol, [])
+    symbol_of_book = {book.id: book.symbol for book in books}
+    rows: dict[tuple[str, str], list[VolumeRow]] = defaultdict(list)
+    for row in volumes:
+        rows[(symbol_of_book[row.book_id], row.period)].append(row)
+
+    result: list[SymbolStats] = []
+    for symbol in sorted(books_by_symbol):
+        group = books_by_symbol[symbol]
+        base, quote = (group[0].base, group[0].quote) if group else split_symbol(symbol)
+        position = sum((book.position for book in group), Position())
+        mid = mids.get(symbol)
+        all_time, last_24h = rows[(symbol, "all")], rows[(symbol, "24h")]
+        result.append(
+            SymbolStats(
+                symbol=symbol,
+                base=base,
+                quote=quote,
+                realized_pnl=sum((book.realized_pnl for book in group), ZERO),
+                position=position,
+                mid=mid,
+                unrealized_pnl=position.unrealized_pnl(mid) if mid is not None else None,
+                volume_24h=Volume.total(row.volume for row in last_24h),
+                volume_all_time=Volume.total(row.volume for row in all_time),
+                fees_24h=_fees(last_24h),
+                fees_all_time=_fees(all_time),
+                books=len(group),
+            )
+        )
+    return tuple(result)
