@@ -74,6 +74,11 @@ class Settings:
     # Which egress IP this process's venue requests leave by (request budgets are per IP).
     egress_id: str = "default"
 
+    # /health/queue answers 503 when the oldest ready job has waited longer than this,
+    # or when more jobs than this are stuck in `doing` with a dead worker.
+    health_max_queue_wait_s: float = 60.0
+    health_max_stuck_jobs: int = 0
+
     paper_exchange_url: str = "http://127.0.0.1:8765"
     # Directory for the embedded Postgres cluster (dev and tests, when database_url is None).
     embedded_pg_dir: str = ".pgdata"
@@ -142,6 +147,8 @@ ENV_VARS: dict[str, str] = {
     "TRADEBRIDGE_ORDER_PRICE_BAND_BPS": "order_price_band_bps",
     "TRADEBRIDGE_RECONCILE_INTERVAL_S": "reconcile_interval_s",
     "TRADEBRIDGE_EGRESS_ID": "egress_id",
+    "TRADEBRIDGE_HEALTH_MAX_QUEUE_WAIT_S": "health_max_queue_wait_s",
+    "TRADEBRIDGE_HEALTH_MAX_STUCK_JOBS": "health_max_stuck_jobs",
     "TRADEBRIDGE_PAPER_EXCHANGE_URL": "paper_exchange_url",
     "TRADEBRIDGE_EMBEDDED_PG_DIR": "embedded_pg_dir",
 }
