@@ -15,6 +15,7 @@ import structlog
 from litestar import Litestar, Request
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from shared.db.pool import create_pool
 from shared.jobs import create_job_app
@@ -51,6 +52,14 @@ CONTROLLERS = [
 ]
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+class MetricsController(PrometheusController):
+    """Prometheus scrape endpoint; no bearer token (restrict it at the network edge)."""
+
+    path = "/metrics"
+    include_in_schema = False
+    opt = {"exclude_from_auth": True}
 
 
 @asynccontextmanager
@@ -107,10 +116,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if settings.cors_allow_origins
         else None
     )
+    prometheus = PrometheusConfig(
+        app_name="tradebridge-web",
+        prefix="tradebridge_web",
+        group_path=True,  # /v1/orders/{order_id}, not one series per order
+        exclude=["/metrics", "/health"],
+    )
     return Litestar(
-        route_handlers=CONTROLLERS,
+        route_handlers=[*CONTROLLERS, MetricsController],
         dependencies=DEPENDENCIES,
-        middleware=[RequestContextMiddleware(), BearerAuthMiddleware()],
+        middleware=[prometheus.middleware, RequestContextMiddleware(), BearerAuthMiddleware()],
         before_request=_require_json_body,
         before_send=[add_request_id_header],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -12,6 +12,7 @@ from shared.exchange.breaker import BreakerRegistry
 from shared.exchange.budget import BudgetRegistry
 from shared.exchange.factory import ExchangeAdapters, ExchangeLayerConfig
 from shared.exchange.market_data import MarketDataCache
+from shared.metrics import observe_venue_call
 from shared.settings import Settings
 from worker.credentials import CredentialVault
 
@@ -51,6 +52,7 @@ async def build_context(
         breakers=BreakerRegistry(),
         budgets=BudgetRegistry(pool, egress=settings.egress_id),
         weight_per_minute=weights,
+        observer=observe_venue_call,
     )
     _current = WorkerContext(
         settings=settings,

@@ -8,17 +8,31 @@ on a live worker. Heartbeats land in procrastinate_workers (see /health/worker).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+
+import prometheus_client
 
 from shared.db.pool import create_pool
 from shared.jobs import ALL_QUEUES
 from shared.logs import configure_logging
+from shared.metrics import register_breaker_states
 from shared.settings import Settings, get_settings
 from worker.app import create_worker_app
 from worker.context import build_context, close_context
 
 
+def start_metrics_server(port: int, breaker_states: Callable[[], dict[str, str]]) -> None:
+    """Prometheus metrics of this worker process on `port` (0 disables)."""
+    register_breaker_states(breaker_states)
+    prometheus_client.start_http_server(port)
+
+
 async def run_worker(
-    settings: Settings, *, wait: bool = True, install_signal_handlers: bool = True
+    settings: Settings,
+    *,
+    wait: bool = True,
+    install_signal_handlers: bool = True,
+    serve_metrics: bool = True,
 ) -> None:
     settings.require_for("worker")
     pool = create_pool(settings, name="worker", max_size=max(settings.worker_concurrency + 4, 8))
@@ -26,7 +40,9 @@ async def run_worker(
     app = create_worker_app()
     await app.open_async(pool=pool)
     try:
-        await build_context(settings, pool, app)
+        context = await build_context(settings, pool, app)
+        if serve_metrics and settings.worker_metrics_port:
+            start_metrics_server(settings.worker_metrics_port, context.adapters.breakers.states)
         await app.run_worker_async(
             queues=list(settings.worker_queues or ALL_QUEUES),
             concurrency=settings.worker_concurrency,

@@ -4,7 +4,7 @@ venue endpoint for public data, all closed together at shutdown."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,7 +99,7 @@ class ExchangeAdapters:
         breakers: BreakerRegistry,
         budgets: BudgetRegistry | None,
         weight_per_minute: Mapping[str, int],
-        observer: CallObserver | None = None,
+        observer: Callable[[str], CallObserver] | None = None,
     ) -> None:
         self.config = config
         self.breakers = breakers
@@ -119,7 +119,7 @@ class ExchangeAdapters:
             breaker=self.breakers.for_venue(venue, host),
             budget=budget,
             weights=BINANCE_WEIGHTS if venue in BINANCE_DIALECT else None,
-            observer=self._observer,
+            observer=self._observer(venue) if self._observer else None,
         )
 
     def for_credential(self, credential: OpenedCredential) -> CcxtAdapter:

@@ -36,6 +36,7 @@ from shared.domain import (
 )
 from shared.errors import NotFoundError, ValidationError
 from shared.jobs import PLACE_ORDER, defer, order_lock
+from shared.metrics import ORDERS_ACCEPTED
 from shared.orders.client_order_id import client_order_id_for
 from shared.orders.views import order_body
 from shared.repositories import orders as orders_repo
@@ -191,6 +192,7 @@ async def submit_order_intent(
         message=f"intent accepted ({source.value})",
     )
     await defer(job_app, conn, PLACE_ORDER, lock=order_lock(order.id), order_id=str(order.id))
+    ORDERS_ACCEPTED.labels(source.value).inc()
     return IntentOutcome(status_code=ACCEPTED_STATUS_CODE, body=body, replayed=False)
 
 
