@@ -83,3 +83,8 @@ def reconcile_queueing_lock(credential_id: object) -> str:
 def bot_queueing_lock(bot_id: object) -> str:
     """At most one pending tick per bot."""
     return f"bot-tick:{bot_id}"
+
+
+def bot_lock(bot_id: object) -> str:
+    """Ticks of one bot never run at the same time."""
+    return f"bot:{bot_id}"

@@ -17,7 +17,7 @@ from psycopg import AsyncConnection
 from shared.bots.config import config_to_json, parse_bot_config
 from shared.domain import BotKind, BotStatus
 from shared.errors import ConflictError, NotFoundError
-from shared.jobs import BOT_TICK, bot_queueing_lock, defer
+from shared.jobs import BOT_TICK, bot_lock, bot_queueing_lock, defer
 from shared.orders.cancel import cancel_open_orders_of_bot
 from shared.orders.intents import SYMBOL_RE
 from shared.repositories import bots as bots_repo
@@ -114,6 +114,7 @@ async def start_bot(
                 conn,
                 BOT_TICK,
                 queueing_lock=bot_queueing_lock(bot_id),
+                lock=bot_lock(bot_id),
                 bot_id=str(bot_id),
             )
     except AlreadyEnqueued:

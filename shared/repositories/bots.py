@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +17,7 @@ from psycopg.types.json import Jsonb
 
 from shared.db.errors import db_errors_as_domain_errors
 from shared.db.sql_files import query
-from shared.domain import BotKind, BotStatus
+from shared.domain import BotKind, BotStatus, OrderSide, OrderStatus
 from shared.errors import ConflictError
 from shared.repositories.rows import coerce_enums
 
@@ -152,3 +153,46 @@ async def archive_bot(conn: AsyncConnection, client_id: UUID, bot_id: UUID) -> B
     async with conn.cursor(row_factory=class_row(Bot)) as cur:
         await cur.execute(query("archive_bot"), {"client_id": client_id, "bot_id": bot_id})
         return await cur.fetchone()
+
+
+@dataclass(frozen=True, slots=True)
+class BotQuote:
+    """One of the bot's live orders (resting at the venue, or about to)."""
+
+    id: UUID
+    leg: str | None
+    side: OrderSide
+    price: Decimal | None
+    amount: Decimal
+    remaining: Decimal
+    status: OrderStatus
+    cancel_requested: bool
+    tick_number: int | None
+
+    def __post_init__(self) -> None:
+        coerce_enums(self)
+
+
+@dataclass(frozen=True, slots=True)
+class BotSkip:
+    tick_number: int
+    ticked_at: datetime
+    skip_reasons: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class BotActivity:
+    quotes: list[BotQuote]
+    last_skip: BotSkip | None
+
+
+async def get_bot_activity(conn: AsyncConnection, client_id: UUID, bot_id: UUID) -> BotActivity:
+    """What the bot is doing now: its live orders and the newest tick that skipped."""
+    params = {"client_id": client_id, "bot_id": bot_id}
+    async with conn.cursor(row_factory=class_row(BotQuote)) as cur:
+        await cur.execute(query("bot_live_quotes"), params)
+        quotes = await cur.fetchall()
+    async with conn.cursor(row_factory=class_row(BotSkip)) as cur:
+        await cur.execute(query("bot_last_skip"), params)
+        last_skip = await cur.fetchone()
+    return BotActivity(quotes=quotes, last_skip=last_skip)

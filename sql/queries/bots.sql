@@ -49,3 +49,22 @@ SET status = 'stopped',
 WHERE id = %(bot_id)s AND client_id = %(client_id)s
 RETURNING id, client_id, name, kind, exchange, symbol, credential_id, config, status,
           status_reason, tick_number, last_tick_at, created_at, updated_at, archived_at;
+
+-- name: bot_live_quotes
+-- GET /v1/bots/{id}: the bot's orders that rest at the venue or may soon.
+SELECT o.id, o.bot_leg AS leg, o.side, o.price, o.amount, o.amount - o.filled_amount AS remaining,
+       o.status, o.cancel_requested_at IS NOT NULL AS cancel_requested, o.bot_tick AS tick_number
+FROM orders o
+WHERE o.bot_id = %(bot_id)s
+  AND o.client_id = %(client_id)s
+  AND o.status IN ('accepted', 'submitting', 'unknown', 'open', 'partially_filled')
+ORDER BY o.side, o.price DESC, o.id;
+
+-- name: bot_last_skip
+SELECT t.tick_number, t.ticked_at, t.skip_reasons
+FROM bot_ticks t
+WHERE t.bot_id = %(bot_id)s
+  AND t.client_id = %(client_id)s
+  AND cardinality(t.skip_reasons) > 0
+ORDER BY t.tick_number DESC
+LIMIT 1;

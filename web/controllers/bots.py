@@ -55,14 +55,14 @@ class BotController(Controller):
     @get(
         "/{bot_id:uuid}",
         operation_id="getBot",
-        summary="One bot",
+        summary="One bot, with its live quotes and the reason of its last skip",
         responses=error_responses(404),
     )
     async def get_bot(self, conn: Conn, client: Client, bot_id: FromPath[UUID]) -> BotRead:
         bot = await bots_repo.get_bot(conn, client.client_id, bot_id)
         if bot is None:
             raise NotFoundError(f"bot {bot_id} not found")
-        return BotRead.of(bot)
+        return BotRead.of(bot, await bots_repo.get_bot_activity(conn, client.client_id, bot_id))
 
     @patch(
         "/{bot_id:uuid}",

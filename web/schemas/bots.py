@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 from msgspec import Meta
 
-from shared.domain import BotKind, BotStatus
+from shared.domain import BotKind, BotStatus, OrderSide, OrderStatus
 from shared.orders.views import utc
-from shared.repositories.bots import Bot
+from shared.repositories.bots import Bot, BotActivity, BotQuote
 from web.schemas.common import Label, Symbol
 
 Config = Annotated[
@@ -41,6 +42,34 @@ class BotUpdate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     config: Config | None = None
 
 
+class BotQuoteRead(msgspec.Struct, frozen=True, kw_only=True):
+    """One of the bot's live orders: resting at the venue, or on its way there."""
+
+    order_id: UUID
+    leg: str | None
+    side: OrderSide
+    price: Decimal | None
+    amount: Decimal
+    remaining: Decimal
+    status: OrderStatus
+    cancel_requested: bool
+    tick_number: int | None
+
+    @classmethod
+    def of(cls, quote: BotQuote) -> BotQuoteRead:
+        return cls(
+            order_id=quote.id,
+            leg=quote.leg,
+            side=quote.side,
+            price=quote.price,
+            amount=quote.amount,
+            remaining=quote.remaining,
+            status=quote.status,
+            cancel_requested=quote.cancel_requested,
+            tick_number=quote.tick_number,
+        )
+
+
 class BotRead(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     name: str
@@ -56,9 +85,17 @@ class BotRead(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     updated_at: datetime
     archived_at: datetime | None
+    # Filled in by GET /v1/bots/{id} only (lists stay one query).
+    quotes: list[BotQuoteRead] | None = None
+    # The newest tick that skipped something (a paused side, a venue outage...). The reason
+    # of an error is `status_reason` while `status` is `error`.
+    last_skip_reasons: list[str] | None = None
+    last_skip_tick: int | None = None
+    last_skip_at: datetime | None = None
 
     @classmethod
-    def of(cls, bot: Bot) -> BotRead:
+    def of(cls, bot: Bot, activity: BotActivity | None = None) -> BotRead:
+        skip = activity.last_skip if activity is not None else None
         return cls(
             id=bot.id,
             name=bot.name,
@@ -74,6 +111,10 @@ class BotRead(msgspec.Struct, frozen=True, kw_only=True):
             created_at=utc(bot.created_at),
             updated_at=utc(bot.updated_at),
             archived_at=utc(bot.archived_at),
+            quotes=[BotQuoteRead.of(q) for q in activity.quotes] if activity else None,
+            last_skip_reasons=skip.skip_reasons if skip else None,
+            last_skip_tick=skip.tick_number if skip else None,
+            last_skip_at=utc(skip.ticked_at) if skip else None,
         )
 
 

@@ -1,0 +1,93 @@
+"""Helpers for the bot tests: bots through the real lifecycle, ticks driven directly, the
+worker drained until the order pipeline is quiet, and the venue's own books read back."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from shared.bots import lifecycle
+from shared.domain import BotKind
+from shared.exchange.market_data import MarketDataCache
+from tests.fixtures.fix_paper import PaperAccount
+from tests.fixtures.fix_worker import WorkerHarness
+
+SYMBOL = "BTC/USDT"
+VENUE_SYMBOL = "BTCUSDT"
+VENUE_OPEN = ("NEW", "PARTIALLY_FILLED")
+
+
+@pytest.fixture
+async def bots(worker: WorkerHarness) -> WorkerHarness:
+    """The worker with a market-data cache that never serves a book older than the test's
+    last `set_mid` (the production cache keeps one for a second)."""
+    worker.ctx.market_data = MarketDataCache(ttl_s=0)
+    await worker.paper.set_mid(VENUE_SYMBOL, "60000")
+    return worker
+
+
+async def new_bot(
+    worker: WorkerHarness,
+    account: PaperAccount,
+    config: dict[str, Any],
+    *,
+    kind: BotKind = BotKind.SPREAD,
+    start: bool = True,
+) -> tuple[UUID, UUID]:
+    """(client_id, bot_id): a client with a credential for `account` and a bot on it."""
+    client_id, credential_id = await worker.client_with_credential(account)
+    async with worker.pool.connection() as conn:
+        bot = await lifecycle.create_bot(
+            conn, client_id=client_id, name=f"bot-{uuid.uuid4().hex[:6]}", kind=kind,
+            credential_id=credential_id, symbol=SYMBOL, config=config,
+        )  # fmt: skip
+    if start:
+        await start_bot(worker, client_id, bot.id)
+    return client_id, bot.id
+
+
+async def start_bot(worker: WorkerHarness, client_id: UUID, bot_id: UUID) -> None:
+    async with worker.pool.connection() as conn:
+        await lifecycle.start_bot(conn, worker.app, client_id=client_id, bot_id=bot_id)
+
+
+async def pipeline_quiet(worker: WorkerHarness) -> bool:
+    """No order on its way to the venue and no cancel waiting to be sent."""
+    rows = await worker.fetch(
+        """SELECT count(*) FROM orders
+           WHERE status IN ('accepted', 'submitting', 'unknown')
+              OR (cancel_requested_at IS NOT NULL AND status IN ('open', 'partially_filled'))"""
+    )
+    return int(rows[0][0]) == 0
+
+
+async def settle(worker: WorkerHarness, within_s: float = 20) -> None:
+    await worker.drain(lambda: pipeline_quiet(worker), within_s=within_s)
+
+
+async def venue_open_orders(worker: WorkerHarness, account: PaperAccount) -> list[dict[str, Any]]:
+    return [
+        o
+        for o in await worker.paper.orders(api_key=account.api_key, symbol=VENUE_SYMBOL)
+        if o["status"] in VENUE_OPEN
+    ]
+
+
+async def venue_quotes(worker: WorkerHarness, account: PaperAccount) -> dict[str, list[Decimal]]:
+    quotes: dict[str, list[Decimal]] = {"BUY": [], "SELL": []}
+    for order in await venue_open_orders(worker, account):
+        quotes[order["side"]].append(Decimal(order["price"]))
+    return quotes
+
+
+async def bot_row(worker: WorkerHarness, bot_id: UUID) -> dict[str, Any]:
+    rows = await worker.fetch(
+        "SELECT status, status_reason, tick_number, last_tick_at FROM bots WHERE id = %s", bot_id
+    )
+    return dict(
+        zip(("status", "status_reason", "tick_number", "last_tick_at"), rows[0], strict=True)
+    )

@@ -1,0 +1,375 @@
+"""bot_tick(bot_id): one step of a running bot; the I/O around the pure strategies.
+
+A tick runs in two short transactions with the venue reads between them, so no bot row
+stays locked during a network call (a stop or a kill switch never waits on a venue):
+
+1. Lock the bot. Not running → write cancel intents for its live orders (stopped,
+   archived, killed; idempotent: an order asked to cancel is never asked again) and end
+   the chain. Running → advance `tick_number`, set `last_tick_at`, commit.
+2. Read the venue: market rules, the shared cached order book, and the balances, fetched
+   live with a short timeout (the stored snapshot may be a minute old; a quote funded
+   from stale numbers is refused by the venue). A transient venue failure skips the tick
+   with its reason; a permanent one (bad key, unknown symbol) is an error.
+3. Lock the bot again; still running, still this tick, no kill switch in scope → read its
+   live orders from our database, decide (worker.bots.spread / .volume), and write the
+   cancel intents, the order intents (idempotency key `bot:{bot}:{tick}:{leg}`), the
+   `bot_ticks` row and the next tick (queueing lock: one pending per bot) in one commit.
+
+A re-run of a tick (the same tick number) writes the same keys: an order its first run
+placed is replayed, never sent twice. An exception puts the bot in `error` with the
+reason, cancels its live orders (unattended quotes are a risk) and ends the chain; a
+later start resumes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import structlog
+from procrastinate.exceptions import AlreadyEnqueued
+from psycopg import AsyncConnection
+from psycopg.rows import class_row
+
+from shared.bots.config import BotConfig, SpreadConfig, parse_bot_config
+from shared.db.sql_files import query
+from shared.domain import BotStatus, OrderSide, OrderSource, OrderStatus, OrderType
+from shared.errors import ConflictError
+from shared.exchange.errors import AmbiguousExchangeError, TransientExchangeError
+from shared.exchange.types import AssetBalance, OpenedCredential
+from shared.jobs import BOT_TICK, bot_lock, bot_queueing_lock, defer
+from shared.orders.cancel import cancel_open_orders_of_bot, request_cancel
+from shared.orders.intents import IdempotencyKeyReused, OrderIntent, submit_order_intent
+from shared.repositories.bots import Bot
+from worker.bots.model import Decision, LiveOrder, MarketView, Snapshot
+from worker.bots.spread import decide_spread
+from worker.bots.volume import VolumeProgress, decide_volume, start_of_day
+from worker.context import WorkerContext
+
+log = structlog.get_logger(__name__)
+
+Clock = Callable[[], datetime]
+BALANCE_TIMEOUT_S = 5.0
+KEEP_TICKS = 1000  # bot_ticks rows kept per bot (diagnostics; orders are the history)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def idempotency_key(bot_id: UUID, tick_number: int, leg: str) -> str:
+    return f"bot:{bot_id}:{tick_number}:{leg}"
+
+
+@dataclass(frozen=True, slots=True)
+class TickReport:
+    """What a tick did (for logs, tests and the job's result)."""
+
+    outcome: str  # acted | idle | skipped | not_running | superseded | missing | error
+    tick_number: int | None = None
+    placed: int = 0
+    canceled: int = 0
+    skips: tuple[str, ...] = ()
+    next_tick_in_s: float | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Started:
+    bot: Bot
+    config: BotConfig
+    tick_number: int
+    ticked_at: datetime
+    credential: OpenedCredential
+    rerun: bool
+
+
+async def run_tick(
+    ctx: WorkerContext,
+    bot_id: UUID,
+    *,
+    clock: Clock = utc_now,
+    rerun_tick: int | None = None,
+) -> TickReport:
+    """One tick. `rerun_tick` runs an earlier tick again (same number, same keys)."""
+    started: _Started | None = None
+    try:
+        first = await _start(ctx, bot_id, clock, rerun_tick)
+        if isinstance(first, TickReport):
+            return first
+        started = first
+        venue = await _read_venue(ctx, started)
+        return await _decide_and_write(ctx, started, venue)
+    except Exception as exc:
+        log.exception("bot tick failed", bot_id=str(bot_id))
+        return await _fail(ctx, bot_id, started, exc, clock)
+
+
+async def _lock_bot(conn: AsyncConnection[Any], bot_id: UUID) -> Bot | None:
+    async with conn.cursor(row_factory=class_row(Bot)) as cur:
+        await cur.execute(query("bot_tick_lock_bot"), {"bot_id": bot_id})
+        return await cur.fetchone()
+
+
+async def _wind_down(ctx: WorkerContext, conn: AsyncConnection[Any], bot: Bot) -> TickReport:
+    """A bot that is not running: cancel intents for what it still has live."""
+    reason = bot.status_reason or bot.status.value
+    canceled = await cancel_open_orders_of_bot(
+        conn, ctx.job_app, client_id=bot.client_id, bot_id=bot.id, requested_by=f"bot ({reason})"
+    )
+    return TickReport("not_running", canceled=len(canceled))
+
+
+async def _start(
+    ctx: WorkerContext, bot_id: UUID, clock: Clock, rerun_tick: int | None
+) -> _Started | TickReport:
+    async with ctx.pool.connection() as conn:
+        bot = await _lock_bot(conn, bot_id)
+        if bot is None:
+            return TickReport("missing")
+        if bot.status is not BotStatus.RUNNING:
+            return await _wind_down(ctx, conn, bot)
+        config = parse_bot_config(bot.kind, bot.config)
+        credential = await ctx.vault.open(conn, bot.credential_id)
+        ticked_at = clock()
+        if rerun_tick is None:
+            tick_number = bot.tick_number + 1
+            await conn.execute(
+                query("bot_tick_advance"),
+                {"bot_id": bot_id, "tick_number": tick_number, "ticked_at": ticked_at},
+            )
+        elif 1 <= rerun_tick <= bot.tick_number:
+            tick_number = rerun_tick
+        else:
+            raise ValueError(f"tick {rerun_tick} has not run yet (last: {bot.tick_number})")
+    return _Started(bot, config, tick_number, ticked_at, credential, rerun_tick is not None)
+
+
+async def _read_venue(
+    ctx: WorkerContext, started: _Started
+) -> tuple[MarketView, dict[str, AssetBalance]] | str:
+    """The market view and balances, or the reason the venue could not give them."""
+    symbol = started.bot.symbol
+    adapter = ctx.adapters.for_credential(started.credential)
+    try:
+        market = await adapter.market(symbol)
+        public = ctx.adapters.public(adapter.venue, started.credential.environment)
+        book = await ctx.market_data.order_book(public, symbol)
+        balances = await asyncio.wait_for(adapter.fetch_balance(), BALANCE_TIMEOUT_S)
+    except (TransientExchangeError, AmbiguousExchangeError) as exc:
+        return f"tick skipped: venue unavailable ({exc})"
+    except TimeoutError:
+        return f"tick skipped: no balances from the venue in {BALANCE_TIMEOUT_S:.0f}s"
+    if book.mid is None:
+        return f"tick skipped: the {symbol} order book has an empty side"
+    view = MarketView(
+        market=market,
+        mid=book.mid,
+        best_bid=book.bids[0].price if book.bids else None,
+        best_ask=book.asks[0].price if book.asks else None,
+    )
+    return view, balances
+
+
+async def _live_orders(conn: AsyncConnection[Any], bot_id: UUID) -> tuple[LiveOrder, ...]:
+    cur = await conn.execute(query("bot_tick_live_orders"), {"bot_id": bot_id})
+    return tuple(
+        LiveOrder(
+            id=row[0],
+            leg=row[1],
+            side=OrderSide(row[2]),
+            price=row[3],
+            remaining=row[4],
+            status=OrderStatus(row[5]),
+            cancel_requested=row[6],
+        )
+        for row in await cur.fetchall()
+    )
+
+
+async def _volume_progress(
+    conn: AsyncConnection[Any], bot_id: UUID, now: datetime
+) -> VolumeProgress:
+    cur = await conn.execute(
+        query("bot_tick_traded_since"), {"bot_id": bot_id, "since": start_of_day(now)}
+    )
+    traded = await cur.fetchone()
+    cur = await conn.execute(query("bot_tick_last_side"), {"bot_id": bot_id})
+    last = await cur.fetchone()
+    return VolumeProgress(
+        traded_today=Decimal(traded[0]) if traded else Decimal(0),
+        last_side=OrderSide(last[0]) if last else None,
+        now=now,
+    )
+
+
+async def _engaged_kill_switch(conn: AsyncConnection[Any], bot: Bot) -> str | None:
+    cur = await conn.execute(
+        query("pipeline_engaged_kill_switch"), {"client_id": bot.client_id, "bot_id": bot.id}
+    )
+    row = await cur.fetchone()
+    return None if row is None else f"{row[0]} kill switch engaged: {row[1] or 'no reason given'}"
+
+
+def _retry_in_s(config: BotConfig) -> float:
+    if isinstance(config, SpreadConfig):
+        return float(config.refresh_interval_s)
+    return float(config.min_interval_s)
+
+
+async def _decide_and_write(
+    ctx: WorkerContext,
+    started: _Started,
+    venue: tuple[MarketView, dict[str, AssetBalance]] | str,
+) -> TickReport:
+    n = started.tick_number
+    async with ctx.pool.connection() as conn:
+        bot = await _lock_bot(conn, started.bot.id)
+        if bot is None:
+            return TickReport("missing", n)
+        if bot.status is not BotStatus.RUNNING:
+            return await _wind_down(ctx, conn, bot)
+        if not started.rerun and bot.tick_number != n:
+            return TickReport("superseded", n)  # another tick of this bot moved on
+        if await _engaged_kill_switch(conn, bot):
+            await conn.execute(query("bot_tick_stop"), {"bot_id": bot.id, "reason": "kill_switch"})
+            return await _wind_down(ctx, conn, bot)
+
+        mid: Decimal | None = None
+        if isinstance(venue, str):
+            decision = Decision(next_tick_in_s=_retry_in_s(started.config), skips=(venue,))
+        else:
+            view, balances = venue
+            mid = view.mid
+            snapshot = Snapshot(view, await _live_orders(conn, bot.id), balances)
+            if isinstance(started.config, SpreadConfig):
+                decision = decide_spread(started.config, snapshot)
+            else:
+                progress = await _volume_progress(conn, bot.id, started.ticked_at)
+                decision = decide_volume(started.config, snapshot, progress, f"{bot.id}:{n}")
+        canceled, placed, skips = await _write_intents(ctx, conn, bot, n, decision)
+
+        outcome = "acted" if placed or canceled else ("skipped" if skips else "idle")
+        await conn.execute(
+            query("bot_tick_record"),
+            {
+                "bot_id": bot.id,
+                "client_id": bot.client_id,
+                "tick_number": n,
+                "outcome": outcome,
+                "mid": mid,
+                "orders_placed": placed,
+                "cancels_requested": canceled,
+                "skip_reasons": list(skips),
+                "error": None,
+                "next_tick_in_s": Decimal(str(round(decision.next_tick_in_s, 3))),
+                "ticked_at": started.ticked_at,
+            },
+        )
+        await conn.execute(
+            query("bot_tick_prune"), {"bot_id": bot.id, "tick_number": n, "keep": KEEP_TICKS}
+        )
+        await _defer_next_tick(ctx, conn, bot.id, decision.next_tick_in_s)
+    log.info(
+        "bot tick", bot_id=str(bot.id), tick=n, outcome=outcome, placed=placed, canceled=canceled
+    )
+    return TickReport(outcome, n, placed, canceled, skips, decision.next_tick_in_s)
+
+
+async def _write_intents(
+    ctx: WorkerContext, conn: AsyncConnection[Any], bot: Bot, n: int, decision: Decision
+) -> tuple[int, int, tuple[str, ...]]:
+    canceled = 0
+    for order_id in decision.cancel:
+        try:
+            await request_cancel(
+                conn, ctx.job_app, client_id=bot.client_id, order_id=order_id,
+                requested_by=f"bot tick {n}",
+            )  # fmt: skip
+        except ConflictError:
+            continue  # it became terminal since we read it: nothing to cancel
+        canceled += 1
+    placed = 0
+    skips = list(decision.skips)
+    for planned in decision.place:
+        intent = OrderIntent(
+            credential_id=bot.credential_id,
+            symbol=bot.symbol,
+            side=planned.side,
+            type=OrderType.LIMIT,
+            amount=planned.amount,
+            price=planned.price,
+            time_in_force=planned.time_in_force,
+        )
+        try:
+            outcome = await submit_order_intent(
+                conn, ctx.job_app, client_id=bot.client_id, request=intent,
+                idempotency_key=idempotency_key(bot.id, n, planned.leg),
+                source=OrderSource.BOT, bot_id=bot.id, bot_tick=n, bot_leg=planned.leg,
+            )  # fmt: skip
+        except IdempotencyKeyReused:
+            # A re-run of this tick, deciding differently (the market moved): the first
+            # run's order for this leg stands; never a second one.
+            skips.append(f"{planned.leg} already placed by an earlier run of tick {n}")
+            continue
+        placed += 0 if outcome.replayed else 1
+    return canceled, placed, tuple(skips)
+
+
+async def _defer_next_tick(
+    ctx: WorkerContext, conn: AsyncConnection[Any], bot_id: UUID, delay_s: float
+) -> None:
+    try:
+        async with conn.transaction():  # a savepoint: a refused defer must not abort ours
+            await defer(
+                ctx.job_app,
+                conn,
+                BOT_TICK,
+                queueing_lock=bot_queueing_lock(bot_id),
+                lock=bot_lock(bot_id),
+                schedule_in_seconds=max(delay_s, 0.0),
+                bot_id=str(bot_id),
+            )
+    except AlreadyEnqueued:
+        pass  # a tick is already pending (a re-run, or a start that raced us)
+
+
+async def _fail(
+    ctx: WorkerContext, bot_id: UUID, started: _Started | None, exc: Exception, clock: Clock
+) -> TickReport:
+    n = started.tick_number if started is not None else None
+    where = f"tick {n}" if n is not None else "tick"
+    reason = f"{where} failed: {type(exc).__name__}: {exc}"[:500]
+    async with ctx.pool.connection() as conn:
+        bot = await _lock_bot(conn, bot_id)
+        if bot is None:
+            return TickReport("missing", n, error=reason)
+        if bot.status is BotStatus.RUNNING:
+            await conn.execute(query("bot_tick_fail"), {"bot_id": bot_id, "reason": reason})
+            await cancel_open_orders_of_bot(
+                conn, ctx.job_app, client_id=bot.client_id, bot_id=bot_id,
+                requested_by="bot (error)",
+            )  # fmt: skip
+        if n is not None:
+            await conn.execute(
+                query("bot_tick_record"),
+                {
+                    "bot_id": bot_id,
+                    "client_id": bot.client_id,
+                    "tick_number": n,
+                    "outcome": "error",
+                    "mid": None,
+                    "orders_placed": 0,
+                    "cancels_requested": 0,
+                    "skip_reasons": [],
+                    "error": reason,
+                    "next_tick_in_s": None,
+                    "ticked_at": started.ticked_at if started is not None else clock(),
+                },
+            )
+    return TickReport("error", n, error=reason)
