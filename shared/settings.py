@@ -78,6 +78,8 @@ class Settings:
     # or when more jobs than this are stuck in `doing` with a dead worker.
     health_max_queue_wait_s: float = 60.0
     health_max_stuck_jobs: int = 0
+    # A balance snapshot older than this is reported as stale.
+    balance_stale_after_s: float = 300.0
 
     paper_exchange_url: str = "http://127.0.0.1:8765"
     # Directory for the embedded Postgres cluster (dev and tests, when database_url is None).
@@ -149,6 +151,7 @@ ENV_VARS: dict[str, str] = {
     "TRADEBRIDGE_EGRESS_ID": "egress_id",
     "TRADEBRIDGE_HEALTH_MAX_QUEUE_WAIT_S": "health_max_queue_wait_s",
     "TRADEBRIDGE_HEALTH_MAX_STUCK_JOBS": "health_max_stuck_jobs",
+    "TRADEBRIDGE_BALANCE_STALE_AFTER_S": "balance_stale_after_s",
     "TRADEBRIDGE_PAPER_EXCHANGE_URL": "paper_exchange_url",
     "TRADEBRIDGE_EMBEDDED_PG_DIR": "embedded_pg_dir",
 }

@@ -6,14 +6,18 @@ from uuid import UUID
 
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
+from procrastinate.exceptions import AlreadyEnqueued
 
 from shared.credentials import CredentialSecrets, register_credential, revoke_credential
 from shared.errors import NotFoundError
+from shared.jobs import REFRESH_BALANCES, defer
+from shared.repositories.balances import get_balance_snapshot
 from shared.repositories.credentials import get_credential, list_credentials
 from web.auth import requires_client
-from web.dependencies import Client, Conn, Context
+from web.dependencies import Client, Conn, Context, JobApp
 from web.errors import ApiError
 from web.openapi import CLIENT_SECURITY, error_responses
+from web.schemas.balances import BalanceRead, RefreshAccepted
 from web.schemas.credentials import CredentialCreate, CredentialRead
 
 
@@ -109,3 +113,46 @@ class CredentialController(Controller):
             conn, client_id=client.client_id, credential_id=credential_id
         )
         return CredentialRead.of(credential)
+
+    @get(
+        "/{credential_id:uuid}/balance",
+        operation_id="getCredentialBalance",
+        summary="The stored balance snapshot (the web never calls a venue)",
+        description=(
+            "`stale` is true when the snapshot is older than the configured age or the last "
+            "refresh failed (`last_error`); the values are then the last good ones, never zeros."
+        ),
+        responses=error_responses(404),
+    )
+    async def get_balance(
+        self, conn: Conn, client: Client, context: Context, credential_id: FromPath[UUID]
+    ) -> BalanceRead:
+        if await get_credential(conn, client.client_id, credential_id) is None:
+            raise _not_found(credential_id)
+        snapshot = await get_balance_snapshot(conn, credential_id)
+        return BalanceRead.of(credential_id, snapshot, context.settings.balance_stale_after_s)
+
+    @post(
+        "/{credential_id:uuid}/balance/refresh",
+        operation_id="refreshCredentialBalance",
+        summary="Ask the worker to fetch balances now (one pending refresh per credential)",
+        status_code=202,
+        responses=error_responses(404, 409),
+    )
+    async def refresh_balance(
+        self, conn: Conn, client: Client, job_app: JobApp, credential_id: FromPath[UUID]
+    ) -> RefreshAccepted:
+        credential = await get_credential(conn, client.client_id, credential_id)
+        if credential is None:
+            raise _not_found(credential_id)
+        if credential.is_revoked:
+            raise ApiError(409, "this credential is revoked")
+        try:
+            async with conn.transaction():  # a savepoint: a refused defer must not abort ours
+                await defer(
+                    job_app, conn, REFRESH_BALANCES,
+                    queueing_lock=f"balances:{credential_id}", credential_id=str(credential_id),
+                )  # fmt: skip
+        except AlreadyEnqueued:
+            return RefreshAccepted(credential_id=credential_id, status="already queued")
+        return RefreshAccepted(credential_id=credential_id, status="queued")
