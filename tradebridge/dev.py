@@ -104,6 +104,36 @@ async def _demo_data(database_url: str, keys: dict[str, str]) -> tuple[str, str]
         return issued.token, str(credential_id)
 
 
+DEMO_BOTS = (
+    ("demo-spread", "spread", {"spread_bps": "20", "order_size": "0.01", "levels": 1,
+                               "refresh_interval_s": 5, "inventory_skew_bps": "5"}),
+    ("demo-volume", "volume", {"daily_notional_target": "50000", "min_slice": "50",
+                               "max_slice": "150", "min_interval_s": 3, "max_interval_s": 8,
+                               "price_band_bps": "10"}),
+)  # fmt: skip
+
+
+def _demo_bots(web_url: str, token: str, credential_id: str) -> list[str]:
+    """A spread bot and a volume bot on the paper exchange, created once and (re)started."""
+    headers = {"Authorization": f"Bearer {token}"}
+    existing = {b["name"]: b["id"] for b in httpx.get(f"{web_url}/v1/bots", headers=headers).json()}
+    started = []
+    for name, kind, config in DEMO_BOTS:
+        bot_id = existing.get(name)
+        if bot_id is None:
+            created = httpx.post(
+                f"{web_url}/v1/bots",
+                headers=headers,
+                json={"name": name, "kind": kind, "credential_id": credential_id,
+                      "symbol": "BTC/USDT", "config": config},
+            )  # fmt: skip
+            created.raise_for_status()
+            bot_id = created.json()["id"]
+        httpx.post(f"{web_url}/v1/bots/{bot_id}/start", headers=headers).raise_for_status()
+        started.append(f"{name} {bot_id}")
+    return started
+
+
 def run_dev(settings: Settings) -> int:
     settings = with_resolved_database(settings)
     assert settings.database_url is not None
@@ -138,6 +168,7 @@ def run_dev(settings: Settings) -> int:
         start(["web"], web_env)
         start(["worker"], env)
         _wait_http(f"{web_url}/health")
+        bots = _demo_bots(web_url, token, credential_id)
         demo_order = httpx.post(
             f"{web_url}/v1/orders",
             headers={"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex},
@@ -152,6 +183,7 @@ tradebridge is running (Ctrl-C stops everything)
   paper venue   {paper_url}/api/v3/exchangeInfo
   demo token    {token}   (shown once; only its hash is stored)
   demo order    HTTP {demo_order.status_code}: {demo_order.text[:200]}
+  demo bots     {", ".join(bots)}
 
   curl -s -H 'Authorization: Bearer {token}' {web_url}/v1/orders
 """,
