@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable
 
 import prometheus_client
+import structlog
 
 from shared.db.pool import create_pool
 from shared.jobs import ALL_QUEUES
@@ -20,11 +21,24 @@ from shared.settings import Settings, get_settings
 from worker.app import create_worker_app
 from worker.context import build_context, close_context
 
+log = structlog.get_logger(__name__)
 
-def start_metrics_server(port: int, breaker_states: Callable[[], dict[str, str]]) -> None:
-    """Prometheus metrics of this worker process on `port` (0 disables)."""
+
+def start_metrics_server(port: int, breaker_states: Callable[[], dict[str, str]]) -> bool:
+    """Prometheus metrics of this worker process on `port` (0 disables). A port already
+    taken (a second replica on the same host) costs the metrics, not the worker."""
     register_breaker_states(breaker_states)
-    prometheus_client.start_http_server(port)
+    try:
+        prometheus_client.start_http_server(port)
+    except OSError as exc:
+        log.error(
+            "worker metrics unavailable: port in use; give each worker process on a host "
+            "its own TRADEBRIDGE_WORKER_METRICS_PORT",
+            port=port,
+            error=str(exc),
+        )
+        return False
+    return True
 
 
 async def run_worker(

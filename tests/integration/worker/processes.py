@@ -45,6 +45,8 @@ def worker_env(db_url: str, paper_url: str, keys: SealingKeyPair, **extra: str) 
         {
             "DATABASE_URL": db_url,
             "TRADEBRIDGE_ENV": "test",
+            # No metrics server: a worker on this host (tradebridge dev) may hold the port.
+            "TRADEBRIDGE_WORKER_METRICS_PORT": "0",
             "TRADEBRIDGE_PAPER_EXCHANGE_URL": paper_url,
             "TRADEBRIDGE_SEALING_KEY_ID": keys.key_id,
             "TRADEBRIDGE_SEALING_PRIVATE_KEY": keys.private_key_b64,
