@@ -182,6 +182,9 @@ class CcxtAdapter:
         params: dict[str, Any] = {"clientOrderId": order.client_order_id}
         if self.venue == "binance":
             params["newOrderRespType"] = "FULL"  # fills in the answer: one call, not two
+            # The venue's own guard against self-trades (wash trades): a new order that
+            # would match one of the account's resting orders expires instead of trading.
+            params["selfTradePreventionMode"] = "EXPIRE_TAKER"
         if order.time_in_force is not None and order.type is OrderType.LIMIT:
             params["timeInForce"] = order.time_in_force.value
         price = float(order.price) if order.price is not None else None

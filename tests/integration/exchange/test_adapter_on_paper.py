@@ -94,6 +94,8 @@ async def test_limit_order_rests_is_found_by_client_id_and_cancels(
     assert await adapter.fetch_order(SYMBOL, client_order_id="tbunknown000000000000000000") is None
     venue_orders = await paper_exchange.orders(api_key=paper_account.api_key)
     assert [o["clientOrderId"] for o in venue_orders] == [sent.client_order_id]
+    # The venue's self-trade prevention is asked for on every order.
+    assert venue_orders[0]["selfTradePreventionMode"] == "EXPIRE_TAKER"
 
 
 async def test_market_order_fills_with_trades_and_fees(
