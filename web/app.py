@@ -30,6 +30,7 @@ from web.controllers.fills import FillController
 from web.controllers.health import HealthController
 from web.controllers.kill_switch import AdminKillSwitchController, KillSwitchController
 from web.controllers.orders import OrderController
+from web.controllers.stats import StatsController
 from web.controllers.tokens import TokenController
 from web.dependencies import DEPENDENCIES
 from web.errors import EXCEPTION_HANDLERS, ApiError
@@ -49,6 +50,7 @@ CONTROLLERS = [
     OrderController,
     FillController,
     KillSwitchController,
+    StatsController,
 ]
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})

@@ -141,3 +141,21 @@ SELECT seq, fill_id, opened_at, amount, value
 FROM stats_fifo_lots
 WHERE book_id = %(book_id)s
 ORDER BY seq;
+
+-- name: stats_bot_latest_mid
+-- The mid the bot's newest tick saw: the web values open positions without calling a venue.
+SELECT mid, ticked_at
+FROM bot_ticks
+WHERE bot_id = %(bot_id)s AND mid IS NOT NULL
+ORDER BY tick_number DESC
+LIMIT 1;
+
+-- name: stats_client_latest_mids
+-- Per symbol, the newest mid any of the client's bots saw in the last hour.
+SELECT DISTINCT ON (b.symbol) b.symbol, t.mid, t.ticked_at
+FROM bot_ticks t
+JOIN bots b ON b.id = t.bot_id
+WHERE t.client_id = %(client_id)s
+  AND t.mid IS NOT NULL
+  AND t.ticked_at > now() - interval '1 hour'
+ORDER BY b.symbol, t.ticked_at DESC;
