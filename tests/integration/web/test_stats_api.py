@@ -66,6 +66,14 @@ async def test_bot_and_client_stats(web: WebServer, db_url: str) -> None:
     assert D(by_symbol["ETH/USDT"]["position"]["net_amount"]) == D("0.5")
     assert by_symbol["ETH/USDT"]["unrealized_pnl"] is None  # no recent mid for ETH
 
+    # The operator's one-liner agrees with the API.
+    async with await psycopg.AsyncConnection.connect(db_url) as conn:
+        cur = await conn.execute(
+            "SELECT realized_pnl, position, last_mid, last_outcome FROM ops.bots WHERE bot_id = %s",
+            (bot,),
+        )
+        assert await cur.fetchone() == (D("3.916"), D("0.6"), D("120"), "idle")
+
     async with web.http(bob.token) as other:
         assert (await other.get(f"/v1/bots/{bot}/stats")).status_code == 404
         assert (await other.get("/v1/stats")).json()["symbols"] == []
