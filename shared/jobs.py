@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from procrastinate import App, PsycopgConnector
+from procrastinate.exceptions import AlreadyEnqueued
 from psycopg import AsyncConnection
 
 
@@ -70,6 +71,19 @@ async def defer(
     return job_id
 
 
+async def defer_once(
+    app: App, conn: AsyncConnection[Any], kind: JobKind, *, queueing_lock: str, **args: Any
+) -> bool:
+    """Defer unless an equal job is already queued (same queueing lock): False then.
+    Runs in a savepoint, so a refused defer leaves the caller's transaction usable."""
+    try:
+        async with conn.transaction():
+            await defer(app, conn, kind, queueing_lock=queueing_lock, **args)
+    except AlreadyEnqueued:
+        return False
+    return True
+
+
 def order_lock(order_id: object) -> str:
     """Jobs of one order never run at the same time (place vs cancel vs reconcile)."""
     return f"order:{order_id}"
@@ -78,6 +92,11 @@ def order_lock(order_id: object) -> str:
 def reconcile_queueing_lock(credential_id: object) -> str:
     """At most one pending reconciliation per credential."""
     return f"reconcile:{credential_id}"
+
+
+def balances_queueing_lock(credential_id: object) -> str:
+    """At most one pending balance refresh per credential (API requests and the schedule)."""
+    return f"balances:{credential_id}"
 
 
 def bot_queueing_lock(bot_id: object) -> str:

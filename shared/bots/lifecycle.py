@@ -11,13 +11,12 @@ from typing import Any
 from uuid import UUID
 
 from procrastinate import App
-from procrastinate.exceptions import AlreadyEnqueued
 from psycopg import AsyncConnection
 
 from shared.bots.config import config_to_json, parse_bot_config
 from shared.domain import BotKind, BotStatus
 from shared.errors import ConflictError, NotFoundError
-from shared.jobs import BOT_TICK, bot_lock, bot_queueing_lock, defer
+from shared.jobs import BOT_TICK, bot_lock, bot_queueing_lock, defer_once
 from shared.orders.cancel import cancel_open_orders_of_bot
 from shared.orders.intents import SYMBOL_RE
 from shared.repositories import bots as bots_repo
@@ -106,19 +105,15 @@ async def start_bot(
         raise ConflictError(f"bot {bot_id} trades with a revoked credential")
     started = await bots_repo.set_bot_status(conn, client_id, bot_id, BotStatus.RUNNING, None)
     assert started is not None
-    try:
-        # A savepoint: a refused queueing lock must not abort the whole transaction.
-        async with conn.transaction():
-            await defer(
-                job_app,
-                conn,
-                BOT_TICK,
-                queueing_lock=bot_queueing_lock(bot_id),
-                lock=bot_lock(bot_id),
-                bot_id=str(bot_id),
-            )
-    except AlreadyEnqueued:
-        pass  # a tick is already pending (stopped and restarted quickly): it will run
+    # Already queued (stopped and restarted quickly) is fine: that pending tick will run.
+    await defer_once(
+        job_app,
+        conn,
+        BOT_TICK,
+        queueing_lock=bot_queueing_lock(bot_id),
+        lock=bot_lock(bot_id),
+        bot_id=str(bot_id),
+    )
     return started
 
 

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from shared.bots import lifecycle
 from shared.errors import NotFoundError
 from shared.repositories import bots as bots_repo
+from shared.repositories.balances import (
+    BalanceSnapshot,
+    get_balance_snapshot,
+    get_balance_snapshots,
+)
 from shared.validation import FieldValidationError
 from web.auth import requires_client
-from web.dependencies import Client, Conn, JobApp
+from web.controllers.credentials import request_balance_refresh
+from web.controllers.stats import load_bot_stats
+from web.dependencies import Client, Conn, Context, JobApp
 from web.openapi import CLIENT_SECURITY, error_responses
+from web.schemas.balances import BalanceRead, RefreshAccepted
 from web.schemas.bots import BotArchived, BotCreate, BotRead, BotUpdate
 
 
@@ -47,10 +56,21 @@ class BotController(Controller):
         responses=error_responses(),
     )
     async def list_bots(
-        self, conn: Conn, client: Client, include_archived: FromQuery[bool] = False
+        self,
+        conn: Conn,
+        client: Client,
+        context: Context,
+        include_archived: FromQuery[bool] = False,
     ) -> list[BotRead]:
         bots = await bots_repo.list_bots(conn, client.client_id, include_archived=include_archived)
-        return [BotRead.of(bot) for bot in bots]
+        snapshots = await get_balance_snapshots(conn, list({bot.credential_id for bot in bots}))
+        max_age = context.settings.balance_stale_after_s
+        return [
+            msgspec.structs.replace(
+                BotRead.of(bot), balance=_bot_balance(bot, snapshots[bot.credential_id], max_age)
+            )
+            for bot in bots
+        ]
 
     @get(
         "/{bot_id:uuid}",
@@ -58,11 +78,43 @@ class BotController(Controller):
         summary="One bot, with its live quotes and the reason of its last skip",
         responses=error_responses(404),
     )
-    async def get_bot(self, conn: Conn, client: Client, bot_id: FromPath[UUID]) -> BotRead:
-        bot = await bots_repo.get_bot(conn, client.client_id, bot_id)
-        if bot is None:
-            raise NotFoundError(f"bot {bot_id} not found")
-        return BotRead.of(bot, await bots_repo.get_bot_activity(conn, client.client_id, bot_id))
+    async def get_bot(
+        self, conn: Conn, client: Client, context: Context, bot_id: FromPath[UUID]
+    ) -> BotRead:
+        bot = await _own_bot(conn, client, bot_id)
+        snapshot = await get_balance_snapshot(conn, bot.credential_id)
+        return msgspec.structs.replace(
+            BotRead.of(bot, await bots_repo.get_bot_activity(conn, client.client_id, bot_id)),
+            balance=_bot_balance(bot, snapshot, context.settings.balance_stale_after_s),
+            stats=await load_bot_stats(conn, bot_id),
+        )
+
+    @get(
+        "/{bot_id:uuid}/balance",
+        operation_id="getBotBalance",
+        summary="The stored balances of the bot's base and quote assets",
+        responses=error_responses(404),
+    )
+    async def get_bot_balance(
+        self, conn: Conn, client: Client, context: Context, bot_id: FromPath[UUID]
+    ) -> BalanceRead:
+        bot = await _own_bot(conn, client, bot_id)
+        snapshot = await get_balance_snapshot(conn, bot.credential_id)
+        return _bot_balance(bot, snapshot, context.settings.balance_stale_after_s)
+
+    @post(
+        "/{bot_id:uuid}/balance/refresh",
+        operation_id="refreshBotBalance",
+        summary="Ask the worker to fetch the bot's credential balances now",
+        status_code=202,
+        responses=error_responses(404),
+    )
+    async def refresh_bot_balance(
+        self, conn: Conn, client: Client, job_app: JobApp, bot_id: FromPath[UUID]
+    ) -> RefreshAccepted:
+        bot = await _own_bot(conn, client, bot_id)
+        status = await request_balance_refresh(conn, job_app, bot.credential_id)
+        return RefreshAccepted(credential_id=bot.credential_id, status=status)
 
     @patch(
         "/{bot_id:uuid}",
@@ -118,3 +170,15 @@ class BotController(Controller):
     async def stop_bot(self, conn: Conn, client: Client, bot_id: FromPath[UUID]) -> BotRead:
         bot = await lifecycle.stop_bot(conn, client_id=client.client_id, bot_id=bot_id)
         return BotRead.of(bot)
+
+
+async def _own_bot(conn: Conn, client: Client, bot_id: UUID) -> bots_repo.Bot:
+    bot = await bots_repo.get_bot(conn, client.client_id, bot_id)
+    if bot is None:
+        raise NotFoundError(f"bot {bot_id} not found")
+    return bot
+
+
+def _bot_balance(bot: bots_repo.Bot, snapshot: BalanceSnapshot, max_age_s: float) -> BalanceRead:
+    base, quote = bot.symbol.split("/")
+    return BalanceRead.of(bot.credential_id, snapshot, max_age_s, only_assets=(base, quote))

@@ -6,11 +6,11 @@ from uuid import UUID
 
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
-from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate import App
 
 from shared.credentials import CredentialSecrets, register_credential, revoke_credential
 from shared.errors import NotFoundError
-from shared.jobs import REFRESH_BALANCES, defer
+from shared.jobs import REFRESH_BALANCES, balances_queueing_lock, defer_once
 from shared.repositories.balances import get_balance_snapshot
 from shared.repositories.credentials import get_credential, list_credentials
 from web.auth import requires_client
@@ -147,12 +147,14 @@ class CredentialController(Controller):
             raise _not_found(credential_id)
         if credential.is_revoked:
             raise ApiError(409, "this credential is revoked")
-        try:
-            async with conn.transaction():  # a savepoint: a refused defer must not abort ours
-                await defer(
-                    job_app, conn, REFRESH_BALANCES,
-                    queueing_lock=f"balances:{credential_id}", credential_id=str(credential_id),
-                )  # fmt: skip
-        except AlreadyEnqueued:
-            return RefreshAccepted(credential_id=credential_id, status="already queued")
-        return RefreshAccepted(credential_id=credential_id, status="queued")
+        status = await request_balance_refresh(conn, job_app, credential_id)
+        return RefreshAccepted(credential_id=credential_id, status=status)
+
+
+async def request_balance_refresh(conn: Conn, job_app: App, credential_id: UUID) -> str:
+    """Defer one refresh job for the credential, unless one is already queued."""
+    queued = await defer_once(
+        job_app, conn, REFRESH_BALANCES,
+        queueing_lock=balances_queueing_lock(credential_id), credential_id=str(credential_id),
+    )  # fmt: skip
+    return "queued" if queued else "already queued"

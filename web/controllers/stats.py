@@ -39,17 +39,7 @@ class StatsController(Controller):
     async def bot(self, conn: Conn, client: Client, bot_id: FromPath[UUID]) -> StatsRead:
         if await get_bot(conn, client.client_id, bot_id) is None:
             raise NotFoundError(f"bot {bot_id} not found")
-        cur = await conn.execute(query("stats_bot_latest_mid"), {"bot_id": bot_id})
-        latest = await cur.fetchone()
-        mid, mid_at = (latest[0], latest[1]) if latest else (None, None)
-        stats = await bot_stats(conn, bot_id, mid=mid)
-        return StatsRead(
-            client_id=stats.client_id,
-            bot_id=bot_id,
-            as_of=stats.as_of,
-            mid_at=mid_at,
-            symbols=[SymbolStatsRead.of(s) for s in stats.symbols],
-        )
+        return await load_bot_stats(conn, bot_id)
 
     @get(
         "/stats",
@@ -70,3 +60,18 @@ class StatsController(Controller):
             mid_at=min(seen) if seen else None,
             symbols=[SymbolStatsRead.of(s) for s in stats.symbols],
         )
+
+
+async def load_bot_stats(conn: Conn, bot_id: UUID) -> StatsRead:
+    """A bot's statistics (the caller has checked the bot is the client's)."""
+    cur = await conn.execute(query("stats_bot_latest_mid"), {"bot_id": bot_id})
+    latest = await cur.fetchone()
+    mid, mid_at = (latest[0], latest[1]) if latest else (None, None)
+    stats = await bot_stats(conn, bot_id, mid=mid)
+    return StatsRead(
+        client_id=stats.client_id,
+        bot_id=bot_id,
+        as_of=stats.as_of,
+        mid_at=mid_at,
+        symbols=[SymbolStatsRead.of(s) for s in stats.symbols],
+    )

@@ -26,7 +26,13 @@ class BalanceRead(msgspec.Struct, frozen=True, kw_only=True):
     assets: list[AssetBalanceRead]
 
     @classmethod
-    def of(cls, credential_id: UUID, snapshot: BalanceSnapshot, max_age_s: float) -> BalanceRead:
+    def of(
+        cls,
+        credential_id: UUID,
+        snapshot: BalanceSnapshot,
+        max_age_s: float,
+        only_assets: tuple[str, ...] | None = None,
+    ) -> BalanceRead:
         return cls(
             credential_id=credential_id,
             fetched_at=snapshot.fetched_at,
@@ -38,6 +44,7 @@ class BalanceRead(msgspec.Struct, frozen=True, kw_only=True):
                     asset=a.asset, free=str(a.free), used=str(a.used), total=str(a.total)
                 )
                 for a in snapshot.assets
+                if only_assets is None or a.asset in only_assets
             ],
         )
 

@@ -13,7 +13,9 @@ from msgspec import Meta
 from shared.domain import BotKind, BotStatus, OrderSide, OrderStatus
 from shared.orders.views import utc
 from shared.repositories.bots import Bot, BotActivity, BotQuote
+from web.schemas.balances import BalanceRead
 from web.schemas.common import Label, Symbol
+from web.schemas.stats import StatsRead
 
 Config = Annotated[
     dict[str, Any],
@@ -92,6 +94,10 @@ class BotRead(msgspec.Struct, frozen=True, kw_only=True):
     last_skip_reasons: list[str] | None = None
     last_skip_tick: int | None = None
     last_skip_at: datetime | None = None
+    # The stored balances of the bot's base and quote assets (never fetched live here).
+    balance: BalanceRead | None = None
+    # Volume, fees and P&L (bot detail only).
+    stats: StatsRead | None = None
 
     @classmethod
     def of(cls, bot: Bot, activity: BotActivity | None = None) -> BotRead:

@@ -32,7 +32,6 @@ from typing import Any
 from uuid import UUID
 
 import structlog
-from procrastinate.exceptions import AlreadyEnqueued
 from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
@@ -42,7 +41,7 @@ from shared.domain import BotStatus, OrderSide, OrderSource, OrderStatus, OrderT
 from shared.errors import ConflictError
 from shared.exchange.errors import AmbiguousExchangeError, TransientExchangeError
 from shared.exchange.types import AssetBalance, OpenedCredential
-from shared.jobs import BOT_TICK, bot_lock, bot_queueing_lock, defer
+from shared.jobs import BOT_TICK, bot_lock, bot_queueing_lock, defer_once
 from shared.orders.cancel import cancel_open_orders_of_bot, request_cancel
 from shared.orders.intents import IdempotencyKeyReused, OrderIntent, submit_order_intent
 from shared.repositories.bots import Bot
@@ -324,19 +323,16 @@ async def _write_intents(
 async def _defer_next_tick(
     ctx: WorkerContext, conn: AsyncConnection[Any], bot_id: UUID, delay_s: float
 ) -> None:
-    try:
-        async with conn.transaction():  # a savepoint: a refused defer must not abort ours
-            await defer(
-                ctx.job_app,
-                conn,
-                BOT_TICK,
-                queueing_lock=bot_queueing_lock(bot_id),
-                lock=bot_lock(bot_id),
-                schedule_in_seconds=max(delay_s, 0.0),
-                bot_id=str(bot_id),
-            )
-    except AlreadyEnqueued:
-        pass  # a tick is already pending (a re-run, or a start that raced us)
+    # Already queued (a re-run, or a start that raced us) is fine: that tick will run.
+    await defer_once(
+        ctx.job_app,
+        conn,
+        BOT_TICK,
+        queueing_lock=bot_queueing_lock(bot_id),
+        lock=bot_lock(bot_id),
+        schedule_in_seconds=max(delay_s, 0.0),
+        bot_id=str(bot_id),
+    )
 
 
 async def _fail(

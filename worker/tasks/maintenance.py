@@ -6,13 +6,10 @@ runs once per tick however many workers there are.
 
 from __future__ import annotations
 
-from typing import Any
-
 import structlog
 from procrastinate import Blueprint, JobContext
-from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
+from procrastinate.exceptions import UniqueViolation
 from procrastinate.jobs import Status
-from psycopg import AsyncConnection
 
 from shared.db.sql_files import query
 from shared.jobs import (
@@ -22,8 +19,10 @@ from shared.jobs import (
     MAINTENANCE_QUEUE,
     PLACE_ORDER,
     RECONCILE_CREDENTIAL,
-    JobKind,
+    REFRESH_BALANCES,
+    balances_queueing_lock,
     defer,
+    defer_once,
     order_lock,
     reconcile_queueing_lock,
 )
@@ -35,16 +34,6 @@ from worker.tasks._jobs import job_log_context
 log = structlog.get_logger(__name__)
 blueprint = Blueprint()
 ORPHAN_AGE_S = 30
-
-
-async def defer_once(conn: AsyncConnection[Any], kind: JobKind, **options: Any) -> bool:
-    """Defer unless an equal job is already queued (queueing lock); False if it was."""
-    try:
-        async with conn.transaction():  # a savepoint: a refused defer must not abort ours
-            await defer(current().job_app, conn, kind, **options)
-    except AlreadyEnqueued:
-        return False
-    return True
 
 
 @blueprint.periodic(cron="* * * * * */10", periodic_id="retry_stalled_jobs")
@@ -83,6 +72,7 @@ async def reconcile_sweep(context: JobContext, timestamp: int) -> int:
         )
         for credential_id, _count in await cur.fetchall():
             deferred += await defer_once(
+                current().job_app,
                 conn,
                 RECONCILE_CREDENTIAL,
                 queueing_lock=reconcile_queueing_lock(credential_id),
@@ -124,6 +114,23 @@ async def sample_queue_depth(context: JobContext, timestamp: int) -> int:
     for queue in ALL_QUEUES:
         QUEUE_DEPTH.labels(queue).set(depths.get(queue, 0))
     return sum(depths.values())
+
+
+@blueprint.periodic(cron="* * * * *", periodic_id="refresh_running_bot_balances")
+@blueprint.task(name="refresh_running_bot_balances", queue=MAINTENANCE_QUEUE, pass_context=True)
+async def refresh_running_bot_balances(context: JobContext, timestamp: int) -> int:
+    """Running bots' credentials get a balance refresh every minute (one pending each)."""
+    deferred = 0
+    async with current().pool.connection() as conn:
+        cur = await conn.execute(query("balances_credentials_of_running_bots"))
+        for (credential_id,) in await cur.fetchall():
+            deferred += await defer_once(
+                current().job_app,
+                conn, REFRESH_BALANCES,
+                queueing_lock=balances_queueing_lock(credential_id),
+                credential_id=str(credential_id),
+            )  # fmt: skip
+    return deferred
 
 
 @blueprint.periodic(cron="* * * * *", periodic_id="stats_maintenance")

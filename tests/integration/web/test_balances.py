@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.fixtures.fix_web import WebServer
-from tests.integration.web.support import create_credential, execute, fetch_all
+from tests.integration.web.support import create_bot, create_credential, execute, fetch_all
 
 
 async def test_balance_snapshot_staleness_and_errors(web: WebServer, db_url: str) -> None:
@@ -61,3 +61,30 @@ async def test_refresh_defers_one_job_per_credential(web: WebServer, db_url: str
         "SELECT task_name, status, args->>'credential_id' FROM procrastinate_jobs WHERE task_name = 'refresh_balances'",
     )
     assert jobs == [("refresh_balances", "todo", credential_id)]
+
+
+async def test_bots_show_their_assets_balances_and_stats(web: WebServer, db_url: str) -> None:
+    alice = await web.create_client()
+    async with web.http(alice.token) as http:
+        credential_id = (await create_credential(http))["id"]
+        bot = await create_bot(http, credential_id)
+        await execute(
+            db_url,
+            """INSERT INTO balances (credential_id, asset, free, used, total, fetched_at)
+               VALUES (%(c)s, 'BTC', 1, 0, 1, now()), (%(c)s, 'USDT', 500, 0, 500, now()),
+                      (%(c)s, 'ETH', 3, 0, 3, now())""",
+            {"c": credential_id},
+        )
+        listed = (await http.get("/v1/bots")).json()
+        detail = (await http.get(f"/v1/bots/{bot['id']}")).json()
+        balance = (await http.get(f"/v1/bots/{bot['id']}/balance")).json()
+        refresh = await http.post(f"/v1/bots/{bot['id']}/balance/refresh")
+        # The bot's refresh and its credential's share one pending job.
+        again = await http.post(f"/v1/credentials/{credential_id}/balance/refresh")
+    # Only the bot's symbol's assets (BTC/USDT), not the credential's ETH.
+    assert [a["asset"] for a in listed[0]["balance"]["assets"]] == ["BTC", "USDT"]
+    assert balance == detail["balance"] == listed[0]["balance"]
+    assert detail["stats"]["bot_id"] == bot["id"]
+    assert detail["stats"]["symbols"][0]["symbol"] == bot["symbol"]
+    assert (refresh.status_code, refresh.json()["status"]) == (202, "queued")
+    assert again.json()["status"] == "already queued"
