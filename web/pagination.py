@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 from web.errors import ApiError, FieldError
@@ -43,3 +44,22 @@ def decode_cursor(cursor: str, id_type: type[IdT]) -> tuple[datetime, IdT]:
             code="bad_request",
             details=[FieldError(field="cursor", message="invalid cursor", source="query")],
         ) from None
+
+
+class _Keyed(Protocol):
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def id(self) -> UUID | int: ...
+
+
+RowT = TypeVar("RowT", bound=_Keyed)
+
+
+def split_page(rows: Sequence[RowT], limit: int) -> tuple[Sequence[RowT], str | None]:
+    """Rows were fetched with `limit + 1`: the page, and the cursor of the next one if any."""
+    page = rows[:limit]
+    if len(rows) <= limit:
+        return page, None
+    return page, encode_cursor(page[-1].created_at, page[-1].id)

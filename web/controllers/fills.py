@@ -13,7 +13,7 @@ from shared.repositories import orders as orders_repo
 from web.auth import requires_client
 from web.dependencies import Client, Conn
 from web.openapi import CLIENT_SECURITY, error_responses
-from web.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from web.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, split_page
 from web.schemas.orders import FillPage, FillRead
 
 
@@ -55,6 +55,5 @@ class FillController(Controller):
             before=decode_cursor(cursor, int) if cursor else None,
             limit=limit + 1,
         )
-        page = rows[:limit]
-        next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None
+        page, next_cursor = split_page(rows, limit)
         return FillPage(items=[FillRead.of(row) for row in page], next_cursor=next_cursor)

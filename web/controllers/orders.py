@@ -22,7 +22,7 @@ from web.auth import requires_client
 from web.dependencies import Client, Conn, JobApp
 from web.errors import ApiError
 from web.openapi import CLIENT_SECURITY, error_responses
-from web.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from web.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, split_page
 from web.schemas.orders import (
     FillRead,
     OrderCreate,
@@ -141,8 +141,7 @@ class OrderController(Controller):
             before=decode_cursor(cursor, UUID) if cursor else None,
             limit=limit + 1,
         )
-        page = rows[:limit]
-        next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None
+        page, next_cursor = split_page(rows, limit)
         items = [OrderRead(**msgspec.structs.asdict(order_view(row))) for row in page]
         return OrderPage(items=items, next_cursor=next_cursor)
 
