@@ -69,6 +69,12 @@ async def place_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = N
             return "missing"
         if order.status.is_terminal or order.status in AT_VENUE:
             return "nothing_to_do"
+        # Checked first, with no venue call: a kill switch must not wait for market data.
+        if reason := await engaged_kill_switch(conn, order):
+            await close_without_venue(
+                conn, order, OrderStatus.REJECTED, "kill_switch", message=reason, job_id=job_id
+            )
+            return "rejected"
         try:
             credential = await ctx.vault.open(conn, order.credential_id)
         except CredentialUnavailableError as exc:
@@ -92,6 +98,7 @@ async def place_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = N
         assert order is not None
         if order.status.is_terminal or order.status in AT_VENUE:
             return "nothing_to_do"
+        # Again under the lock that precedes the send: it may have been engaged meanwhile.
         if reason := await engaged_kill_switch(conn, order):
             await close_without_venue(
                 conn, order, OrderStatus.REJECTED, "kill_switch", message=reason, job_id=job_id
