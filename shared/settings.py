@@ -59,6 +59,9 @@ class Settings:
     worker_shutdown_timeout_s: float = 30.0
     worker_metrics_port: int = 9100
     worker_heartbeat_s: float = 5.0
+    # How often an idle worker looks for jobs that became due (retries, bot ticks):
+    # procrastinate is notified of new jobs, not of scheduled ones falling due.
+    worker_poll_interval_s: float = 0.5
     # A `doing` job whose worker has not beaten for this long is re-queued.
     worker_stalled_after_s: float = 30.0
 
@@ -141,6 +144,7 @@ ENV_VARS: dict[str, str] = {
     "TRADEBRIDGE_WORKER_SHUTDOWN_TIMEOUT_S": "worker_shutdown_timeout_s",
     "TRADEBRIDGE_WORKER_METRICS_PORT": "worker_metrics_port",
     "TRADEBRIDGE_WORKER_HEARTBEAT_S": "worker_heartbeat_s",
+    "TRADEBRIDGE_WORKER_POLL_INTERVAL_S": "worker_poll_interval_s",
     "TRADEBRIDGE_WORKER_STALLED_AFTER_S": "worker_stalled_after_s",
     "TRADEBRIDGE_EXCHANGE_TIMEOUT_MS": "exchange_timeout_ms",
     "TRADEBRIDGE_EXCHANGE_RECV_WINDOW_MS": "exchange_recv_window_ms",

@@ -64,6 +64,7 @@ async def run_worker(
             shutdown_graceful_timeout=settings.worker_shutdown_timeout_s,
             install_signal_handlers=install_signal_handlers,
             update_heartbeat_interval=settings.worker_heartbeat_s,
+            fetch_job_polling_interval=settings.worker_poll_interval_s,
             stalled_worker_timeout=settings.worker_stalled_after_s,
             listen_notify=True,
         )

@@ -1,0 +1,58 @@
+"""A procrastinate worker with one no-op task: the baseline for the order pipeline.
+
+    DATABASE_URL=... .venv/bin/python -m bench._noop_worker [--concurrency 8]
+
+Same worker options as `worker.main.run_worker` (concurrency, listen/notify, heartbeat),
+queue "orders"; stops on SIGTERM. `defer_noop` defers one job on a given connection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from typing import Any
+
+from procrastinate import App, PsycopgConnector
+
+app = App(connector=PsycopgConnector())
+
+
+@app.task(name="bench_noop", queue="orders")
+async def bench_noop(n: int = 0) -> None:
+    return None
+
+
+async def defer_noop(job_app: App, conn: Any, n: int) -> int:
+    deferrer = job_app.configure_task("bench_noop", queue="orders", connection=conn)
+    job_id: int = await deferrer.defer_async(n=n)
+    return job_id
+
+
+async def main(concurrency: int) -> None:
+    from psycopg_pool import AsyncConnectionPool
+
+    pool = AsyncConnectionPool(
+        os.environ["DATABASE_URL"], min_size=1, max_size=max(concurrency + 4, 8), open=False
+    )
+    await pool.open(wait=True)
+    await app.open_async(pool=pool)
+    try:
+        await app.run_worker_async(
+            queues=["orders"],
+            concurrency=concurrency,
+            wait=True,
+            install_signal_handlers=True,
+            update_heartbeat_interval=0.5,
+            stalled_worker_timeout=2,
+            listen_notify=True,
+        )
+    finally:
+        await app.close_async()
+        await pool.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--concurrency", type=int, default=8)
+    asyncio.run(main(parser.parse_args().concurrency))
