@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import x25519
 from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
 
@@ -76,14 +75,6 @@ def unseal(blob: bytes, private_key: x25519.X25519PrivateKey, info: bytes) -> by
         return SUITE.decrypt(blob, private_key, info=info)
     except (InvalidTag, ValueError):
         raise UnsealError("credential secret does not open with this key and context") from None
-
-
-def public_key_of(private_key: x25519.X25519PrivateKey) -> str:
-    return _b64(
-        private_key.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
-    )
 
 
 def _b64(raw: bytes) -> str:

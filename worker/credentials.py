@@ -31,6 +31,10 @@ class CredentialUnavailableError(NotFoundError):
 class CredentialVault:
     def __init__(self, private_keys: dict[str, x25519.X25519PrivateKey]) -> None:
         self._keys = private_keys
+        # Opened once per sealed blob, not once per job: every order, cancel and
+        # reconciliation needs the credential. Keyed by the blob itself, so a re-seal or
+        # a rotated secret is a new entry; revocation is still read from the row each time.
+        self._opened: dict[tuple[str, bytes], OpenedCredential] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CredentialVault:
@@ -54,6 +58,10 @@ class CredentialVault:
             row = await cur.fetchone()
         if row is None or row["revoked_at"] is not None:
             raise CredentialUnavailableError(f"credential {credential_id} is revoked or missing")
+        blob = bytes(row["sealed_secret"])
+        cached = self._opened.get((row["key_id"], blob))
+        if cached is not None:
+            return cached
         key = self._keys.get(row["key_id"])
         if key is None:
             raise CredentialUnavailableError(
@@ -62,7 +70,7 @@ class CredentialVault:
             )
         try:
             secrets = open_credential_secrets(
-                bytes(row["sealed_secret"]),
+                blob,
                 key,
                 credential_id=row["id"],
                 client_id=row["client_id"],
@@ -72,7 +80,7 @@ class CredentialVault:
             raise CredentialUnavailableError(
                 f"credential {credential_id} does not open with key {row['key_id']!r}"
             ) from None
-        return OpenedCredential(
+        opened = self._opened[(row["key_id"], blob)] = OpenedCredential(
             credential_id=str(row["id"]),
             client_id=str(row["client_id"]),
             exchange=row["exchange"],
@@ -83,3 +91,4 @@ class CredentialVault:
             api_base_url=row["api_base_url"],
             key_id=row["key_id"],
         )
+        return opened

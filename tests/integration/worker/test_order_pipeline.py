@@ -3,7 +3,6 @@ exchange over HTTP through ccxt. Every test checks the venue's own books, not ju
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal as D
 from uuid import UUID
 
@@ -307,4 +306,21 @@ async def test_balance_refresh_keeps_last_good_values_on_failure(
         credential_id,
     )
     assert refresh == [(True, True)]
-    await asyncio.sleep(0)
+
+
+async def test_credentials_open_once_per_blob_and_revocation_still_wins(
+    worker: WorkerHarness, paper_account: PaperAccount
+) -> None:
+    from worker.credentials import CredentialUnavailableError
+
+    _, credential_id = await worker.client_with_credential(paper_account)
+    async with worker.pool.connection() as conn:
+        first = await worker.ctx.vault.open(conn, credential_id)
+        again = await worker.ctx.vault.open(conn, credential_id)
+        assert again is first  # decrypted once, not per job
+        assert first.secret == paper_account.secret
+        await conn.execute(
+            "UPDATE exchange_credentials SET revoked_at = now() WHERE id = %s", (credential_id,)
+        )
+        with pytest.raises(CredentialUnavailableError):
+            await worker.ctx.vault.open(conn, credential_id)
