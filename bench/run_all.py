@@ -32,6 +32,11 @@ PLAN: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("latency", {"rate": 20.0, "seconds": 10.0}, {"rate": 20.0, "seconds": 4.0}),
     ("read_side", {"fills": 1_000_000}, {"fills": 100_000}),
     ("bot_scale", {"seconds": 60.0}, {"bots": [100], "seconds": 30.0}),
+    (
+        "growth",
+        {},
+        {"jobs": 100_000, "events": 100_000, "fills": 50_000, "orders": 200, "requests": 40},
+    ),
 ]
 
 

@@ -31,6 +31,10 @@ JOB_SECONDS = Histogram(
 )
 JOB_RETRIES = Counter("tradebridge_job_retries_total", "Jobs scheduled again, by task", ["task"])
 QUEUE_DEPTH = Gauge("tradebridge_queue_ready_jobs", "Jobs ready to run, by queue", ["queue"])
+JOBS_PRUNED = Counter(
+    "tradebridge_jobs_pruned_total",
+    "Finished jobs deleted by the retention task (with their events)",
+)
 
 
 def observe_venue_call(venue: str) -> Callable[[str, str, float], None]:

@@ -7,6 +7,7 @@ needs (`require_for("web")`): the web process must never need the private sealin
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -64,6 +65,10 @@ class Settings:
     worker_poll_interval_s: float = 0.5
     # A `doing` job whose worker has not beaten for this long is re-queued.
     worker_stalled_after_s: float = 30.0
+    # Finished jobs (succeeded, failed, cancelled, aborted) and their events are deleted
+    # this long after they finished; 0 keeps them forever. order_events and fills, the
+    # business history, are never pruned.
+    job_retention_hours: float = 72.0
 
     # Order pipeline. An ambiguous send is looked up by client order id; "not found" only
     # proves the order was never placed once the venue can no longer accept that request
@@ -146,6 +151,7 @@ ENV_VARS: dict[str, str] = {
     "TRADEBRIDGE_WORKER_HEARTBEAT_S": "worker_heartbeat_s",
     "TRADEBRIDGE_WORKER_POLL_INTERVAL_S": "worker_poll_interval_s",
     "TRADEBRIDGE_WORKER_STALLED_AFTER_S": "worker_stalled_after_s",
+    "TRADEBRIDGE_JOB_RETENTION_HOURS": "job_retention_hours",
     "TRADEBRIDGE_EXCHANGE_TIMEOUT_MS": "exchange_timeout_ms",
     "TRADEBRIDGE_EXCHANGE_RECV_WINDOW_MS": "exchange_recv_window_ms",
     "TRADEBRIDGE_ORDER_SETTLE_S": "order_settle_s",
@@ -214,6 +220,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if isinstance(value, int) and value <= 0:
             env_var = next(k for k, v in ENV_VARS.items() if v == key)
             raise ConfigurationError(f"{env_var} must be a positive integer")
+    for key in ("job_retention_hours",):
+        number = values.get(key)
+        # NaN fails every comparison, so it is refused too; "forever" is spelled 0.
+        if isinstance(number, float) and not (0 <= number < math.inf):
+            env_var = next(k for k, v in ENV_VARS.items() if v == key)
+            raise ConfigurationError(f"{env_var} must be a number >= 0 (0 disables)")
     return Settings(**values)  # type: ignore[arg-type]
 
 

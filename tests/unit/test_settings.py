@@ -69,3 +69,17 @@ def test_lists_are_comma_separated() -> None:
         {"TRADEBRIDGE_CORS_ALLOW_ORIGINS": "https://a.example, https://b.example"}
     )
     assert settings.cors_allow_origins == ("https://a.example", "https://b.example")
+
+
+def test_job_retention_defaults_to_three_days_and_takes_hours() -> None:
+    assert load_settings({}).job_retention_hours == 72
+    assert load_settings({"TRADEBRIDGE_JOB_RETENTION_HOURS": "24"}).job_retention_hours == 24
+    assert load_settings({"TRADEBRIDGE_JOB_RETENTION_HOURS": "0.5"}).job_retention_hours == 0.5
+    # 0 disables pruning.
+    assert load_settings({"TRADEBRIDGE_JOB_RETENTION_HOURS": "0"}).job_retention_hours == 0
+
+
+@pytest.mark.parametrize("raw", ["-1", "three days", "nan", "inf"])
+def test_job_retention_refuses_nonsense(raw: str) -> None:
+    with pytest.raises(ConfigurationError, match="TRADEBRIDGE_JOB_RETENTION_HOURS"):
+        load_settings({"TRADEBRIDGE_JOB_RETENTION_HOURS": raw})
