@@ -2,15 +2,14 @@
 
     DATABASE_URL=... .venv/bin/python -m bench._noop_worker [--concurrency 8]
 
-Same worker options as `worker.main.run_worker` (concurrency, listen/notify, heartbeat),
+Same pool and worker options as `worker.main.run_worker` (concurrency, listen/notify,
+heartbeat, poll interval),
 queue "orders"; stops on SIGTERM. `defer_noop` defers one job on a given connection.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
 from typing import Any
 
 from procrastinate import App, PsycopgConnector
@@ -30,11 +29,13 @@ async def defer_noop(job_app: App, conn: Any, n: int) -> int:
 
 
 async def main(concurrency: int) -> None:
-    from psycopg_pool import AsyncConnectionPool
+    from shared.db.pool import create_pool
+    from shared.settings import get_settings
 
-    pool = AsyncConnectionPool(
-        os.environ["DATABASE_URL"], min_size=1, max_size=max(concurrency + 4, 8), open=False
-    )
+    # The worker's own pool (size, connection check) and options, so the baseline differs
+    # from the worker by the task's work only.
+    settings = get_settings()
+    pool = create_pool(settings, name="bench-noop", max_size=max(concurrency + 4, 8))
     await pool.open(wait=True)
     await app.open_async(pool=pool)
     try:
@@ -43,8 +44,9 @@ async def main(concurrency: int) -> None:
             concurrency=concurrency,
             wait=True,
             install_signal_handlers=True,
-            update_heartbeat_interval=0.5,
-            stalled_worker_timeout=2,
+            update_heartbeat_interval=settings.worker_heartbeat_s,
+            fetch_job_polling_interval=settings.worker_poll_interval_s,
+            stalled_worker_timeout=settings.worker_stalled_after_s,
             listen_notify=True,
         )
     finally:
@@ -55,4 +57,6 @@ async def main(concurrency: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--concurrency", type=int, default=8)
-    asyncio.run(main(parser.parse_args().concurrency))
+    from shared import aio
+
+    aio.run(main(parser.parse_args().concurrency))

@@ -41,6 +41,7 @@ from bench._common import (
     throwaway_database,
 )
 from bench.end_to_end import Workers, scalar, wakeup_latency, worker_env
+from shared import aio
 
 REFRESH_S = 30
 BOTS_PER_ACCOUNT = 50
@@ -135,12 +136,12 @@ def run(bots: list[int] | None = None, seconds: float = 60.0) -> list[Result]:
     bots = bots or [100, 1000]
     say(f"Bot scale: {bots} spread bots, refresh {REFRESH_S} s, 1 worker, {seconds:.0f} s each")
     with throwaway_database() as db_url:
-        wake = asyncio.run(wakeup_latency(db_url))
+        wake = aio.run(wakeup_latency(db_url))
     w50, w99 = percentile(wake, 0.5), percentile(wake, 0.99)
     rows: list[Result] = []
     for n in bots:
         with throwaway_database() as db_url:
-            lags, waiting, outcomes, orders = asyncio.run(measure(db_url, n, seconds))
+            lags, waiting, outcomes, orders = aio.run(measure(db_url, n, seconds))
         p50, p99 = percentile(lags, 0.5), percentile(lags, 0.99)
         ticks = ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))
         say(

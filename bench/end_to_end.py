@@ -55,24 +55,31 @@ from bench._common import (
     say,
     throwaway_database,
 )
+from shared import aio
 
 SUBMIT_CONCURRENCY = 16
 WORKER_CONCURRENCY = 8  # the product default (TRADEBRIDGE_WORKER_CONCURRENCY)
 
 
-def worker_env(db_url: str, paper_url: str, keys: Any) -> dict[str, str]:
-    """Like tests/integration/worker/processes.worker_env, with the product's timings."""
+def noop_worker_env(db_url: str) -> dict[str, str]:
+    """The settings the no-op baseline shares with the real worker (pool, timings)."""
     return clean_env(
         DATABASE_URL=db_url,
         TRADEBRIDGE_ENV="test",
-        TRADEBRIDGE_WORKER_METRICS_PORT="0",
-        TRADEBRIDGE_PAPER_EXCHANGE_URL=paper_url,
-        TRADEBRIDGE_SEALING_KEY_ID=keys.key_id,
-        TRADEBRIDGE_SEALING_PRIVATE_KEY=keys.private_key_b64,
         TRADEBRIDGE_WORKER_CONCURRENCY=str(WORKER_CONCURRENCY),
         TRADEBRIDGE_WORKER_HEARTBEAT_S="0.5",
         LOG_LEVEL="WARNING",
     )
+
+
+def worker_env(db_url: str, paper_url: str, keys: Any) -> dict[str, str]:
+    """Like tests/integration/worker/processes.worker_env, with the product's timings."""
+    return noop_worker_env(db_url) | {
+        "TRADEBRIDGE_WORKER_METRICS_PORT": "0",
+        "TRADEBRIDGE_PAPER_EXCHANGE_URL": paper_url,
+        "TRADEBRIDGE_SEALING_KEY_ID": keys.key_id,
+        "TRADEBRIDGE_SEALING_PRIVATE_KEY": keys.private_key_b64,
+    }
 
 
 class Workers:
@@ -180,9 +187,11 @@ async def orders_run(
     filled = "SELECT count(*) FROM orders WHERE status = 'filled'"
     env = worker_env(db_url, paper.url, tenant.keys)
     async with Workers(db_url, ["-m", "tradebridge", "worker"], env, workers):
-        # Warm-up: each worker loads the markets on its first order.
+        # Warm-up: each worker loads the markets on its first order. Counted from what is
+        # there already (bench.growth runs this on a database with history).
+        before = int(await scalar(db_url, filled))
         await fan_out(db_url, 4 * workers, submit, create_job_app())
-        await wait_count(db_url, filled, 4 * workers, 60)
+        await wait_count(db_url, filled, before + 4 * workers, 60)
         warm = int(await scalar(db_url, filled))
         started_at = await scalar(db_url, "SELECT clock_timestamp()")
         await fan_out(db_url, n, submit, create_job_app())
@@ -206,7 +215,7 @@ async def drain_run(db_url: str, workers: int, n: int, limit_s: float) -> tuple[
         await defer_noop(job_app, conn, i)
 
     done_sql = "SELECT count(*) FROM procrastinate_jobs WHERE status = 'succeeded'"
-    env = clean_env(DATABASE_URL=db_url)
+    env = noop_worker_env(db_url)
     cmd = ["-m", "bench._noop_worker", "--concurrency", str(WORKER_CONCURRENCY)]
     async with Workers(db_url, cmd, env, workers):
         started_at = await scalar(db_url, "SELECT clock_timestamp()")
@@ -228,7 +237,7 @@ async def wakeup_latency(db_url: str, jobs: int = 20) -> list[float]:
     from bench._noop_worker import app as noop_app
     from bench._noop_worker import defer_noop
 
-    env = clean_env(DATABASE_URL=db_url)
+    env = noop_worker_env(db_url)
     cmd = ["-m", "bench._noop_worker", "--concurrency", str(WORKER_CONCURRENCY)]
     pool = AsyncConnectionPool(db_url, min_size=1, max_size=2, open=False)
     await pool.open(wait=True)
@@ -257,7 +266,7 @@ async def wakeup_latency(db_url: str, jobs: int = 20) -> list[float]:
 
 def fresh_db_run(coro_factory: Callable[[str], Awaitable[Any]]) -> Any:
     with throwaway_database() as db_url:
-        return asyncio.run(coro_factory(db_url))
+        return aio.run(coro_factory(db_url))
 
 
 async def with_paper(db_url: str, body: Callable[[PaperExchange, Tenant], Awaitable[Any]]) -> Any:

@@ -9,7 +9,7 @@ the `place_order` jobs just queue. Three measurements, each bounded by --seconds
   connections), the most this server commits with fsync on;
 - bare loop: `submit_order_intent` in one transaction on a pool (the same size as the
   web's), no HTTP;
-- ingest: `POST /v1/orders` (httpx AsyncClient, unique Idempotency-Key each) against
+- ingest: `POST /v1/orders` (aiohttp client, unique Idempotency-Key each) against
   `tradebridge web` (uvicorn + create_app) running as its own process.
 
 Ratio = ingest / bare loop; target >= 0.8.
@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-
-import httpx
 
 if __package__ in (None, ""):
     import sys
@@ -34,7 +33,6 @@ if __package__ in (None, ""):
 from bench._common import (
     Result,
     WebProcess,
-    http_client,
     make_tenant,
     ms,
     order_body,
@@ -44,6 +42,7 @@ from bench._common import (
     say,
     throwaway_database,
 )
+from shared import aio
 
 POOL_SIZE = 10  # the web's default TRADEBRIDGE_DB_POOL_MAX_SIZE
 
@@ -99,13 +98,15 @@ async def bare_loop(
 ) -> tuple[float, list[float]]:
     from decimal import Decimal
 
-    from psycopg_pool import AsyncConnectionPool
-
+    from shared.db.pool import create_pool
     from shared.domain import OrderSide, OrderType
     from shared.jobs import create_job_app
     from shared.orders.intents import OrderIntent, submit_order_intent
+    from shared.settings import load_settings
 
-    pool = AsyncConnectionPool(db_url, min_size=POOL_SIZE, max_size=POOL_SIZE, open=False)
+    # The web's pool (size, connection check), so the two differ by HTTP and auth only.
+    settings = load_settings({"DATABASE_URL": db_url, "TRADEBRIDGE_ENV": "test"})
+    pool = create_pool(settings, name="bench-bare", max_size=POOL_SIZE)
     await pool.open(wait=True)
     app = create_job_app()
     await app.open_async(pool=pool)
@@ -134,22 +135,29 @@ async def bare_loop(
 async def http_loop(
     url: str, token: str, credential_id: uuid.UUID, concurrency: int, seconds: float
 ) -> tuple[float, list[float], int]:
-    body = order_body(credential_id)
+    # aiohttp, not httpx, as the load generator: it shares the two cores with the web
+    # process, and httpx spends several times more CPU per request.
+    import aiohttp
+
+    body = json.dumps(order_body(credential_id))
     failures = 0
     errors: list[str] = []
-    async with http_client(url, token) as http:
+    connector = aiohttp.TCPConnector(limit=256)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    async with aiohttp.ClientSession(url, connector=connector, headers=headers) as http:
 
         async def post() -> None:
             nonlocal failures
             try:
-                response = await http.post(
-                    "/v1/orders", json=body, headers={"Idempotency-Key": uuid.uuid4().hex}
-                )
-            except httpx.TransportError as exc:  # counted and reported, not fatal
+                async with http.post(
+                    "/v1/orders", data=body, headers={"Idempotency-Key": uuid.uuid4().hex}
+                ) as response:
+                    await response.read()
+            except aiohttp.ClientError as exc:  # counted and reported, not fatal
                 failures += 1
                 errors.append(f"{type(exc).__name__}: {exc}"[:80])
                 return
-            if response.status_code != 202:
+            if response.status != 202:
                 failures += 1
 
         await closed_loop(min(concurrency, 4), 1.0, post)  # warm up connections
@@ -232,7 +240,7 @@ def run(seconds: float = 10.0, levels: list[int] | None = None) -> list[Result]:
     levels = levels or [1, 16, 64]
     say(f"Ingest: concurrency {levels}, {seconds:.0f} s per measurement, no worker")
     with throwaway_database() as db_url:
-        rows = asyncio.run(measure(db_url, seconds, levels))
+        rows = aio.run(measure(db_url, seconds, levels))
     print_rows("Ingest", rows)
     return rows
 

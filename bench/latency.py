@@ -41,6 +41,7 @@ from bench._common import (
     throwaway_database,
 )
 from bench.end_to_end import Workers, scalar, wait_count, wakeup_latency, worker_env
+from shared import aio
 
 
 async def measure(db_url: str, rate: float, seconds: float) -> tuple[list[float], list[float], int]:
@@ -99,7 +100,7 @@ async def measure(db_url: str, rate: float, seconds: float) -> tuple[list[float]
 def run(rate: float = 20.0, seconds: float = 10.0) -> list[Result]:
     say(f"Latency: {rate:.0f} orders/s for {seconds:.0f} s, POST sent -> venue received")
     with throwaway_database() as db_url:
-        latencies, wake, total = asyncio.run(measure(db_url, rate, seconds))
+        latencies, wake, total = aio.run(measure(db_url, rate, seconds))
     p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
     w50, w99 = percentile(wake, 0.5), percentile(wake, 0.99)
     say(f"  {len(latencies)}/{total} orders reached the venue: p50 {ms(p50)} p99 {ms(p99)}")

@@ -12,7 +12,6 @@ database and quotes its "bot_stats (aggregates)" and "naive" lines.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import re
@@ -39,6 +38,7 @@ from bench._common import (
     say,
     throwaway_database,
 )
+from shared import aio
 
 BOT_CONFIG = {"spread_bps": "20", "order_size": "0.001", "levels": 1, "refresh_interval_s": 30}
 
@@ -116,7 +116,7 @@ def stats_figures(fills: int) -> list[Result]:
 def run(bots: int = 100, requests: int = 200, fills: int = 100_000) -> list[Result]:
     say(f"Read side: GET /v1/bots with {bots} bots, {requests} requests; stats over {fills:,}")
     with throwaway_database() as db_url:
-        listing, health, count = asyncio.run(measure(db_url, bots, requests))
+        listing, health, count = aio.run(measure(db_url, bots, requests))
     l50, l99 = percentile(listing, 0.5), percentile(listing, 0.99)
     h50, h99 = percentile(health, 0.5), percentile(health, 0.99)
     say(f"  GET /v1/bots ({count} bots): p50 {ms(l50)} p99 {ms(l99)}")

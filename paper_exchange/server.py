@@ -106,6 +106,16 @@ async def running_paper_exchange(
         await runner.cleanup()
 
 
+def _new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop when installed (as the web and the worker run): the thread serves every
+    order of a benchmark or a test run."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - platforms without uvloop
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 class PaperExchangeThread:
     """The paper exchange in its own thread and event loop.
 
@@ -139,7 +149,7 @@ class PaperExchangeThread:
         return self.url
 
     def _run(self) -> None:
-        loop = asyncio.new_event_loop()
+        loop = _new_event_loop()
         self._loop = loop
         try:
             loop.run_until_complete(self._serve())

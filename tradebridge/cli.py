@@ -77,9 +77,10 @@ def _web(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from shared import aio
     from worker.main import run_worker
 
-    asyncio.run(run_worker(with_resolved_database(settings)))
+    aio.run(run_worker(with_resolved_database(settings)))
     return 0
 
 

@@ -27,6 +27,8 @@ from shared.repositories.tokens import find_token_owner
 from web.context import web_context
 from web.errors import ApiError
 
+# Where the middleware leaves the connection of an authenticated client's request.
+REQUEST_CONNECTION = "tradebridge_db_connection"
 WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="tradebridge"'}
 _MAX_TOKEN_LENGTH = 256
 
@@ -95,28 +97,32 @@ class BearerAuthMiddleware(ASGIMiddleware):
                 await next_app(scope, receive, send)
             return
 
+        # The token is looked up on the connection the handler then works on (see
+        # web.dependencies.provide_conn): one pool borrow per request, and the lookup
+        # (autocommit) needs no transaction of its own.
         async with context.require_pool().connection() as conn:
             owner = await find_token_owner(conn, token)
-        if owner is None or not owner.is_usable:
-            raise _unauthorized("invalid, revoked or disabled token")
-        principal = ClientPrincipal(
-            client_id=owner.client_id,
-            client_name=owner.client_name,
-            token_id=owner.token_id,
-            token_prefix=owner.token_prefix,
-        )
-        scope["user"] = principal
-        scope["state"]["client_id"] = str(principal.client_id)
-        with structlog.contextvars.bound_contextvars(client_id=str(principal.client_id)):
-            retry_after = context.rate_limiter.acquire(str(principal.client_id))
-            if retry_after is not None:
-                raise ApiError(
-                    429,
-                    f"rate limit of {context.rate_limiter.per_minute} requests per minute "
-                    f"exceeded; retry in {retry_after} s",
-                    headers={"Retry-After": str(retry_after)},
-                )
-            await next_app(scope, receive, send)
+            if owner is None or not owner.is_usable:
+                raise _unauthorized("invalid, revoked or disabled token")
+            principal = ClientPrincipal(
+                client_id=owner.client_id,
+                client_name=owner.client_name,
+                token_id=owner.token_id,
+                token_prefix=owner.token_prefix,
+            )
+            scope["user"] = principal
+            scope["state"]["client_id"] = str(principal.client_id)
+            scope["state"][REQUEST_CONNECTION] = conn
+            with structlog.contextvars.bound_contextvars(client_id=str(principal.client_id)):
+                retry_after = context.rate_limiter.acquire(str(principal.client_id))
+                if retry_after is not None:
+                    raise ApiError(
+                        429,
+                        f"rate limit of {context.rate_limiter.per_minute} requests per minute "
+                        f"exceeded; retry in {retry_after} s",
+                        headers={"Retry-After": str(retry_after)},
+                    )
+                await next_app(scope, receive, send)
 
 
 def requires_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

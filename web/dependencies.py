@@ -14,14 +14,20 @@ from litestar import Request
 from litestar.di import NamedDependency, Provide
 from procrastinate import App
 
-from shared.db.pool import DbConnection
-from web.auth import ClientPrincipal
+from shared.db.pool import DbConnection, transaction
+from web.auth import REQUEST_CONNECTION, ClientPrincipal
 from web.context import WebContext, web_context
 
 
 async def provide_conn(request: Request[Any, Any, Any]) -> AsyncGenerator[DbConnection, None]:
-    pool = web_context(request.app).require_pool()
-    async with pool.connection() as conn, conn.transaction():
+    # A client's request already holds the connection its token was looked up on (the
+    # middleware returns it to the pool after the response); the admin's does not.
+    conn: DbConnection | None = request.scope["state"].get(REQUEST_CONNECTION)
+    if conn is None:
+        async with transaction(web_context(request.app).require_pool()) as conn:
+            yield conn
+        return
+    async with conn.transaction():
         yield conn
 
 

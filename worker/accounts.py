@@ -11,6 +11,7 @@ import re
 from datetime import UTC, datetime
 from uuid import UUID
 
+from shared.db.pool import transaction
 from shared.db.sql_files import query
 from shared.exchange.errors import ExchangeCallError
 from worker.context import WorkerContext
@@ -35,7 +36,7 @@ async def refresh_balances(ctx: WorkerContext, credential_id: UUID) -> str:
                 {"credential_id": credential_id, "at": at, "error": message[:500]},
             )
         return "failed"
-    async with ctx.pool.connection() as conn, conn.cursor() as cur:
+    async with transaction(ctx.pool) as conn, conn.cursor() as cur:
         await cur.executemany(
             query("accounts_upsert_balance"),
             [

@@ -7,6 +7,7 @@ hides them from repr, and a failure to open says which credential, never why in 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
@@ -56,6 +57,11 @@ class CredentialVault:
         async with conn.cursor(row_factory=dict_row) as cur:
             await cur.execute(query("pipeline_load_credential"), {"credential_id": credential_id})
             row = await cur.fetchone()
+        return self.open_row(credential_id, row)
+
+    def open_row(self, credential_id: UUID, row: Mapping[str, Any] | None) -> OpenedCredential:
+        """The credential from a row already read (id, client_id, exchange, environment,
+        api_base_url, sealed_secret, key_id, revoked_at), e.g. by the placement snapshot."""
         if row is None or row["revoked_at"] is not None:
             raise CredentialUnavailableError(f"credential {credential_id} is revoked or missing")
         blob = bytes(row["sealed_secret"])

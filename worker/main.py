@@ -7,12 +7,12 @@ on a live worker. Heartbeats land in procrastinate_workers (see /health/worker).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 import prometheus_client
 import structlog
 
+from shared import aio
 from shared.db.pool import create_pool
 from shared.jobs import ALL_QUEUES
 from shared.logs import configure_logging
@@ -79,7 +79,7 @@ def main() -> int:
 
     settings = with_resolved_database(get_settings())
     configure_logging(settings, process="worker")
-    asyncio.run(run_worker(settings))
+    aio.run(run_worker(settings))
     return 0
 
 

@@ -15,26 +15,54 @@ WHERE o.id = %(order_id)s
 FOR UPDATE OF o;
 
 -- name: pipeline_engaged_kill_switch
-SELECT scope, engage_reason
-FROM kill_switches
-WHERE released_at IS NULL
-  AND (
-      scope = 'global'
-      OR (scope = 'client' AND client_id = %(client_id)s)
-      OR (scope = 'bot' AND bot_id = %(bot_id)s)
-  )
-ORDER BY scope
-LIMIT 1;
+SELECT scope, engage_reason FROM engaged_kill_switch(%(client_id)s, %(bot_id)s);
 
--- name: pipeline_mark_submitting
--- submitted_at is the time of the last request that could have created the order: it
--- moves only when this attempt sends, not when it only looks a previous one up.
-UPDATE orders
-SET status = 'submitting',
-    attempts = attempts + 1,
-    submitted_at = CASE WHEN %(sending)s THEN now() ELSE submitted_at END
-WHERE id = %(order_id)s AND status IN ('accepted', 'submitting', 'unknown')
-RETURNING attempts;
+
+-- name: pipeline_placement_snapshot
+-- All place_order reads before its first write, in one round trip and without a lock:
+-- the order's fields it checks never change (only its status does, and the pre-send
+-- write re-checks that under the lock), the credential to sign with, the kill switch.
+SELECT
+    o.id, o.client_id, o.credential_id, o.bot_id, o.symbol, o.side, o.type,
+    o.time_in_force, o.amount, o.price, o.client_order_id, o.exchange_order_id,
+    o.status, o.filled_amount, o.attempts, o.cancel_requested_at, o.submitted_at,
+    o.created_at, o.updated_at,
+    c.exchange, c.environment, c.revoked_at AS credential_revoked_at,
+    c.api_base_url, c.sealed_secret, c.key_id,
+    k.scope AS kill_switch_scope, k.engage_reason AS kill_switch_reason
+FROM orders o
+JOIN exchange_credentials c ON c.id = o.credential_id
+LEFT JOIN LATERAL engaged_kill_switch(o.client_id, o.bot_id) k ON true
+WHERE o.id = %(order_id)s;
+
+
+-- name: pipeline_begin_submit
+-- place_order's pre-send write, one statement: lock the row; only if it is still in the
+-- status the snapshot's checks saw and no kill switch is engaged, move it to submitting
+-- (attempt + 1) and log the change. submitted_at is the time of the last request that
+-- could have created the order: it moves only when this attempt sends (from accepted),
+-- not when it only looks a previous one up (from submitting or unknown).
+-- No row back: something changed since the snapshot; the caller starts over.
+WITH current AS (
+    SELECT id, status FROM orders WHERE id = %(order_id)s FOR UPDATE
+), moved AS (
+    UPDATE orders o
+    SET status = 'submitting',
+        attempts = o.attempts + 1,
+        submitted_at = CASE WHEN current.status = 'accepted' THEN now() ELSE o.submitted_at END
+    FROM current
+    WHERE o.id = current.id
+      AND current.status = %(expected_status)s
+      AND current.status IN ('accepted', 'submitting', 'unknown')
+      AND NOT EXISTS (SELECT 1 FROM engaged_kill_switch(o.client_id, o.bot_id))
+    RETURNING o.attempts, current.status AS from_status
+), logged AS (
+    INSERT INTO order_events (order_id, kind, from_status, to_status, attempt, job_id)
+    SELECT %(order_id)s, 'status_change', from_status, 'submitting', attempts, %(job_id)s
+    FROM moved
+)
+SELECT attempts FROM moved;
+
 
 -- name: pipeline_mark_sending
 UPDATE orders SET submitted_at = now() WHERE id = %(order_id)s AND status = 'submitting';
@@ -60,43 +88,64 @@ SET status = %(status)s,
 WHERE id = %(order_id)s AND NOT order_status_is_terminal(status)
 RETURNING status;
 
--- name: pipeline_apply_venue_state
--- The venue's view of the order: status only forward, filled amount only up.
-UPDATE orders
-SET status = %(status)s,
-    exchange_order_id = coalesce(exchange_order_id, %(exchange_order_id)s),
-    filled_amount = greatest(filled_amount, %(filled)s),
-    avg_fill_price = coalesce(%(average_price)s, avg_fill_price),
-    reject_reason = CASE WHEN %(status)s = 'rejected' THEN coalesce(reject_reason, 'venue_rejected')
-                         ELSE reject_reason END,
-    closed_at = CASE WHEN order_status_is_terminal(%(status)s::order_status)
-                     THEN coalesce(closed_at, now()) ELSE closed_at END
-WHERE id = %(order_id)s
-  AND NOT order_status_is_terminal(status)
-  AND order_status_rank(%(status)s::order_status) >= order_status_rank(status)
-RETURNING status, filled_amount;
+-- name: pipeline_apply_venue_order
+-- The venue's view of an order in one statement: the row (status only forward, filled
+-- amount only up), its trades (each once; one INSERT, as the statistics trigger on fills
+-- runs per statement), the exchange call that brought the answer (when given) and the
+-- status change, in that order in order_events. Returns the status before and after.
+WITH prior AS (
+    SELECT id, status FROM orders WHERE id = %(order_id)s FOR UPDATE
+), moved AS (
+    UPDATE orders o
+    SET status = %(status)s,
+        exchange_order_id = coalesce(o.exchange_order_id, %(exchange_order_id)s),
+        filled_amount = greatest(o.filled_amount, %(filled)s),
+        avg_fill_price = coalesce(%(average_price)s, o.avg_fill_price),
+        reject_reason = CASE WHEN %(status)s = 'rejected'
+                             THEN coalesce(o.reject_reason, 'venue_rejected')
+                             ELSE o.reject_reason END,
+        closed_at = CASE WHEN order_status_is_terminal(%(status)s::order_status)
+                         THEN coalesce(o.closed_at, now()) ELSE o.closed_at END
+    FROM prior
+    WHERE o.id = prior.id
+      AND NOT order_status_is_terminal(prior.status)
+      AND order_status_rank(%(status)s::order_status) >= order_status_rank(prior.status)
+    RETURNING o.status, prior.status AS from_status
+), new_fills AS (
+    INSERT INTO fills
+        (client_id, credential_id, order_id, bot_id, symbol, exchange_trade_id,
+         exchange_order_id, side, price, amount, fee_amount, fee_currency, is_maker, traded_at)
+    SELECT %(client_id)s::uuid, %(credential_id)s::uuid, %(order_id)s::uuid, %(bot_id)s::uuid,
+           %(symbol)s::text, t.trade_id, t.exchange_order_id, t.side::order_side, t.price,
+           t.amount, t.fee_amount, t.fee_currency, t.is_maker, t.traded_at
+    FROM unnest(
+        %(trade_ids)s::text[], %(exchange_order_ids)s::text[], %(sides)s::text[],
+        %(prices)s::numeric[], %(amounts)s::numeric[], %(fee_amounts)s::numeric[],
+        %(fee_currencies)s::text[], %(is_makers)s::boolean[], %(traded_ats)s::timestamptz[]
+    ) AS t(trade_id, exchange_order_id, side, price, amount, fee_amount, fee_currency,
+           is_maker, traded_at)
+    ON CONFLICT (credential_id, symbol, exchange_trade_id) DO NOTHING
+), logged AS (
+    INSERT INTO order_events
+        (order_id, kind, from_status, to_status, attempt, call, outcome, message, latency_ms,
+         job_id)
+    SELECT %(order_id)s::uuid, 'exchange_call'::order_event_kind, NULL::order_status,
+           NULL::order_status, %(attempt)s::integer, %(call)s::text, 'ok'::call_outcome,
+           %(call_message)s::text, %(latency_ms)s::integer, %(job_id)s::bigint
+    WHERE %(call)s::text IS NOT NULL
+    UNION ALL
+    SELECT %(order_id)s::uuid, 'status_change'::order_event_kind, from_status, status,
+           NULL, NULL, NULL, %(message)s::text, NULL, %(job_id)s::bigint
+    FROM moved
+    WHERE status <> from_status
+)
+SELECT prior.status, moved.status FROM prior LEFT JOIN moved ON true;
+
 
 -- name: pipeline_record_error
 UPDATE orders
 SET last_error_code = %(error_code)s, last_error_message = %(error_message)s
 WHERE id = %(order_id)s;
-
--- name: pipeline_insert_fills
--- All of one order's new trades in one statement: the statistics trigger on fills is
--- per statement, so one INSERT per order costs it far less than one per trade.
-INSERT INTO fills
-    (client_id, credential_id, order_id, bot_id, symbol, exchange_trade_id, exchange_order_id,
-     side, price, amount, fee_amount, fee_currency, is_maker, traded_at)
-SELECT %(client_id)s::uuid, %(credential_id)s::uuid, %(order_id)s::uuid, %(bot_id)s::uuid,
-       %(symbol)s::text, t.trade_id, t.exchange_order_id, t.side::order_side, t.price,
-       t.amount, t.fee_amount, t.fee_currency, t.is_maker, t.traded_at
-FROM unnest(
-    %(trade_ids)s::text[], %(exchange_order_ids)s::text[], %(sides)s::text[],
-    %(prices)s::numeric[], %(amounts)s::numeric[], %(fee_amounts)s::numeric[],
-    %(fee_currencies)s::text[], %(is_makers)s::boolean[], %(traded_ats)s::timestamptz[]
-) AS t(trade_id, exchange_order_id, side, price, amount, fee_amount, fee_currency, is_maker,
-       traded_at)
-ON CONFLICT (credential_id, symbol, exchange_trade_id) DO NOTHING;
 
 -- name: pipeline_load_credential
 SELECT id, client_id, exchange, environment, api_base_url, sealed_secret, key_id, revoked_at

@@ -36,6 +36,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
 from shared.bots.config import BotConfig, SpreadConfig, parse_bot_config
+from shared.db.pool import transaction
 from shared.db.sql_files import query
 from shared.domain import BotStatus, OrderSide, OrderSource, OrderStatus, OrderType
 from shared.errors import ConflictError
@@ -127,7 +128,7 @@ async def _wind_down(ctx: WorkerContext, conn: AsyncConnection[Any], bot: Bot) -
 async def _start(
     ctx: WorkerContext, bot_id: UUID, clock: Clock, rerun_tick: int | None
 ) -> _Started | TickReport:
-    async with ctx.pool.connection() as conn:
+    async with transaction(ctx.pool) as conn:
         bot = await _lock_bot(conn, bot_id)
         if bot is None:
             return TickReport("missing")
@@ -227,7 +228,7 @@ async def _decide_and_write(
     venue: tuple[MarketView, dict[str, AssetBalance]] | str,
 ) -> TickReport:
     n = started.tick_number
-    async with ctx.pool.connection() as conn:
+    async with transaction(ctx.pool) as conn:
         bot = await _lock_bot(conn, started.bot.id)
         if bot is None:
             return TickReport("missing", n)
@@ -341,7 +342,7 @@ async def _fail(
     n = started.tick_number if started is not None else None
     where = f"tick {n}" if n is not None else "tick"
     reason = f"{where} failed: {type(exc).__name__}: {exc}"[:500]
-    async with ctx.pool.connection() as conn:
+    async with transaction(ctx.pool) as conn:
         bot = await _lock_bot(conn, bot_id)
         if bot is None:
             return TickReport("missing", n, error=reason)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID
 
+from shared.db.pool import transaction
 from shared.domain import OrderStatus
 from shared.exchange.ccxt_adapter import CcxtAdapter
 from shared.exchange.errors import ExchangeCallError, OrderNotFoundError
@@ -13,6 +14,7 @@ from worker.context import WorkerContext
 from worker.orders.placement import AT_VENUE, OUTCOME_UNKNOWN
 from worker.orders.state import (
     OrderRow,
+    VenueCall,
     apply_venue_order,
     close_without_venue,
     lock_order,
@@ -23,7 +25,7 @@ from worker.retry import RetryLater, backoff_s
 
 
 async def cancel_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = None) -> str:
-    async with ctx.pool.connection() as conn:
+    async with transaction(ctx.pool) as conn:
         order = await lock_order(conn, order_id)
         if order is None or order.status.is_terminal:
             return "nothing_to_do"
@@ -60,17 +62,20 @@ async def cancel_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = 
         if found is None:
             raise RetryLater("the venue does not know the order it just had", 2.0) from None
         venue_order, trades = found
+        call = None
     except ExchangeCallError as exc:
         await _record_call(ctx, order, "cancel_order", exc, elapsed(), job_id)
         raise RetryLater(
             f"cancel: {exc.reason}", exc.retry_after_s or backoff_s(order.attempts)
         ) from None
     else:
-        await _record_call(ctx, order, "cancel_order", None, elapsed(), job_id)
+        # The call's ok event is written with the answer, in the same statement.
+        call = VenueCall("cancel_order", elapsed())
+    # One statement (autocommit).
     async with ctx.pool.connection() as conn:
-        locked = await lock_order(conn, order_id)
-        assert locked is not None
-        status = await apply_venue_order(conn, locked, venue_order, trades=trades, job_id=job_id)
+        status = await apply_venue_order(
+            conn, order, venue_order, trades=trades, call=call, job_id=job_id
+        )
     return status.value
 
 
@@ -81,7 +86,7 @@ async def _cancel_unknown(
         ctx, order, adapter, job_id, client_order_id=order.client_order_id
     )
     retry: RetryLater | None = None
-    async with ctx.pool.connection() as conn:
+    async with transaction(ctx.pool) as conn:
         locked = await lock_order(conn, order.id)
         assert locked is not None
         if found is not None:
@@ -147,5 +152,5 @@ async def _record_call(
     latency_ms: int,
     job_id: int | None,
 ) -> None:
-    async with ctx.pool.connection() as conn:
+    async with transaction(ctx.pool) as conn:
         await record_call(conn, order.id, call, error=error, latency_ms=latency_ms, job_id=job_id)

@@ -27,6 +27,7 @@ from uuid import UUID
 
 import structlog
 
+from shared.db.pool import transaction
 from shared.db.sql_files import query
 from shared.domain import OrderEventKind, OrderStatus, OrderType
 from shared.exchange.ccxt_adapter import CcxtAdapter
@@ -42,11 +43,13 @@ from worker.context import WorkerContext
 from worker.credentials import CredentialUnavailableError
 from worker.orders.state import (
     OrderRow,
+    VenueCall,
     apply_venue_order,
+    begin_submit,
     close_without_venue,
     engaged_kill_switch,
     lock_order,
-    mark_submitting,
+    placement_snapshot,
     record_call,
     record_event,
     set_pre_venue_status,
@@ -62,67 +65,76 @@ OUTCOME_UNKNOWN = frozenset({OrderStatus.SUBMITTING, OrderStatus.UNKNOWN})
 
 async def place_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = None) -> str:
     """Returns a short word for what happened (for logs and tests)."""
+    for _ in range(3):
+        outcome = await _prepare_and_begin(ctx, order_id, job_id)
+        if outcome is not None:
+            break
+    else:  # the row kept changing under us: let the job come back
+        raise RetryLater("order changed during every placement attempt", 0.5)
+    if isinstance(outcome, str):
+        return outcome
+    adapter, order, to_send, attempt = outcome
+    if order.status in OUTCOME_UNKNOWN:  # step 4
+        adopted = await _look_up_previous_attempt(ctx, adapter, order, attempt, job_id)
+        if adopted is not None:
+            return adopted
+    return await _send(ctx, adapter, order, to_send, attempt, job_id)
+
+
+async def _prepare_and_begin(
+    ctx: WorkerContext, order_id: UUID, job_id: int | None
+) -> str | tuple[CcxtAdapter, OrderRow, OrderToSend, int] | None:
+    """Steps 1-3. Reads in one unlocked round trip, checks without the venue, then moves
+    the row to submitting in one statement that re-checks status and kill switch under
+    the row lock. A word when the order goes no further; None when the row changed in
+    between (start over); otherwise what to send and the attempt number."""
+    # One statement each (autocommit): no BEGIN/COMMIT round trips on the hot path.
     async with ctx.pool.connection() as conn:
-        order = await lock_order(conn, order_id)
-        if order is None:
-            log.warning("place_order for a missing order", order_id=str(order_id))
-            return "missing"
-        if order.status.is_terminal or order.status in AT_VENUE:
-            return "nothing_to_do"
-        # Checked first, with no venue call: a kill switch must not wait for market data.
-        if reason := await engaged_kill_switch(conn, order):
-            await close_without_venue(
-                conn, order, OrderStatus.REJECTED, "kill_switch", message=reason, job_id=job_id
-            )
-            return "rejected"
-        try:
-            credential = await ctx.vault.open(conn, order.credential_id)
-        except CredentialUnavailableError as exc:
-            await close_without_venue(
-                conn,
-                order,
-                OrderStatus.REJECTED,
-                "credential_unavailable",
-                message=str(exc),
-                job_id=job_id,
-            )
-            return "rejected"
+        snapshot = await placement_snapshot(conn, order_id)
+    if snapshot is None:
+        log.warning("place_order for a missing order", order_id=str(order_id))
+        return "missing"
+    order = snapshot.order
+    if order.status.is_terminal or order.status in AT_VENUE:
+        return "nothing_to_do"
+    # Checked first, with no venue call: a kill switch must not wait for market data.
+    if snapshot.kill_switch:
+        return await _reject(ctx, order, "kill_switch", snapshot.kill_switch, job_id)
+    try:
+        credential = ctx.vault.open_row(order.credential_id, snapshot.credential)
+    except CredentialUnavailableError as exc:
+        return await _reject(ctx, order, "credential_unavailable", str(exc), job_id)
     adapter = ctx.adapters.for_credential(credential)
 
     market, mid = await _market_and_mid(ctx, adapter, order, job_id)
     if market is None:
         return "rejected"
+    to_send = _checked_order(ctx, order, market, mid)
+    if isinstance(to_send, PreTradeCheckError):
+        return await _reject(ctx, order, to_send.reason, str(to_send), job_id)
 
-    async with ctx.pool.connection() as conn:  # steps 1-3, one short transaction
-        order = await lock_order(conn, order_id)
-        assert order is not None
-        if order.status.is_terminal or order.status in AT_VENUE:
-            return "nothing_to_do"
-        # Again under the lock that precedes the send: it may have been engaged meanwhile.
-        if reason := await engaged_kill_switch(conn, order):
-            await close_without_venue(
-                conn, order, OrderStatus.REJECTED, "kill_switch", message=reason, job_id=job_id
-            )
-            return "rejected"
-        to_send = _checked_order(ctx, order, market, mid)
-        if isinstance(to_send, PreTradeCheckError):
-            await close_without_venue(
-                conn,
-                order,
-                OrderStatus.REJECTED,
-                to_send.reason,
-                message=str(to_send),
-                job_id=job_id,
-            )
-            return "rejected"
-        previous_outcome_unknown = order.status in OUTCOME_UNKNOWN
-        attempt = await mark_submitting(conn, order, job_id, sending=not previous_outcome_unknown)
+    async with ctx.pool.connection() as conn:
+        attempt = await begin_submit(conn, order, job_id)
+    if attempt is None:
+        return None
+    return adapter, order, to_send, attempt
 
-    if previous_outcome_unknown:  # step 4
-        adopted = await _look_up_previous_attempt(ctx, adapter, order, attempt, job_id)
-        if adopted is not None:
-            return adopted
-    return await _send(ctx, adapter, order, to_send, attempt, job_id)
+
+async def _reject(
+    ctx: WorkerContext, seen: OrderRow, reason: str, message: str, job_id: int | None
+) -> str | None:
+    """Close an order that never reached the venue, under its row lock, if the row is
+    still as the checks saw it (None: it changed, start over)."""
+    async with transaction(ctx.pool) as conn:
+        order = await lock_order(conn, seen.id)
+        if order is None or order.status is not seen.status:
+            return None
+        if reason == "kill_switch" and not await engaged_kill_switch(conn, order):
+            return None  # released meanwhile
+        await close_without_venue(
+            conn, order, OrderStatus.REJECTED, reason, message=message, job_id=job_id
+        )
+    return "rejected"
 
 
 async def _market_and_mid(
@@ -134,7 +146,7 @@ async def _market_and_mid(
         public = ctx.adapters.public(adapter.venue, order.environment)
         mid = (await ctx.market_data.order_book(public, order.symbol)).mid
     except PermanentExchangeError as exc:
-        async with ctx.pool.connection() as conn:
+        async with transaction(ctx.pool) as conn:
             locked = await lock_order(conn, order.id)
             if locked is not None:
                 await close_without_venue(
@@ -149,7 +161,7 @@ async def _market_and_mid(
         return None, None
     except TransientExchangeError as exc:
         # Visible in order_events: "why has this order not gone out?"
-        async with ctx.pool.connection() as conn:
+        async with transaction(ctx.pool) as conn:
             await record_event(
                 conn,
                 order.id,
@@ -207,7 +219,7 @@ async def _look_up_previous_attempt(
         async with timed() as elapsed:
             found = await fetch_with_trades(adapter, order, client_order_id=order.client_order_id)
     except ExchangeCallError as exc:
-        async with ctx.pool.connection() as conn:
+        async with transaction(ctx.pool) as conn:
             await record_call(
                 conn,
                 order.id,
@@ -220,19 +232,18 @@ async def _look_up_previous_attempt(
             await set_pre_venue_status(conn, order, OrderStatus.UNKNOWN, exc, job_id)
         raise RetryLater(f"lookup: {exc.reason}", exc.retry_after_s or backoff_s(attempt)) from None
 
-    async with ctx.pool.connection() as conn:
+    async with transaction(ctx.pool) as conn:
         if found is not None:
             venue_order, trades = found
-            await record_call(
-                conn,
-                order.id,
+            call = VenueCall(
                 "fetch_order",
+                elapsed(),
                 attempt=attempt,
-                latency_ms=elapsed(),
                 message=f"adopted venue order {venue_order.exchange_order_id}",
-                job_id=job_id,
             )
-            await apply_venue_order(conn, order, venue_order, trades=trades, job_id=job_id)
+            await apply_venue_order(
+                conn, order, venue_order, trades=trades, call=call, job_id=job_id
+            )
             return "adopted"
         await record_call(
             conn,
@@ -274,19 +285,14 @@ async def _send(
         latency = int((time.perf_counter() - started) * 1000)
         return await _after_failed_send(ctx, order, exc, attempt, latency, job_id)
     latency = int((time.perf_counter() - started) * 1000)
+    call = VenueCall(
+        "create_order",
+        latency,
+        attempt=attempt,
+        message=f"venue order {venue_order.exchange_order_id}",
+    )
     async with ctx.pool.connection() as conn:
-        await record_call(
-            conn,
-            order.id,
-            "create_order",
-            attempt=attempt,
-            latency_ms=latency,
-            message=f"venue order {venue_order.exchange_order_id}",
-            job_id=job_id,
-        )
-        locked = await lock_order(conn, order.id)
-        assert locked is not None
-        status = await apply_venue_order(conn, locked, venue_order, job_id=job_id)
+        status = await apply_venue_order(conn, order, venue_order, call=call, job_id=job_id)
     log.info("order placed", order_id=str(order.id), status=status.value, latency_ms=latency)
     return "placed"
 
@@ -299,7 +305,7 @@ async def _after_failed_send(
     latency_ms: int,
     job_id: int | None,
 ) -> str:
-    async with ctx.pool.connection() as conn:
+    async with transaction(ctx.pool) as conn:
         await record_call(
             conn,
             order.id,
@@ -331,7 +337,7 @@ async def _after_failed_send(
         # Come back soon: the lookup finds an order the venue did create; if it did not,
         # the lookup waits out the settle time before sending again.
         raise RetryLater(f"ambiguous: {exc.reason}", 0.5)
-    async with ctx.pool.connection() as conn:
+    async with transaction(ctx.pool) as conn:
         locked = await lock_order(conn, order.id)
         assert locked is not None
         age = (datetime.now(UTC) - order.created_at).total_seconds()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from uuid import UUID
 
+from shared.db.pool import transaction
 from shared.db.sql_files import query
 from shared.domain import OrderStatus
 from shared.exchange.errors import ExchangeCallError
@@ -22,7 +23,7 @@ from worker.retry import RetryLater, backoff_s
 
 
 async def reconcile_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = None) -> str:
-    async with ctx.pool.connection() as conn:
+    async with transaction(ctx.pool) as conn:
         order = await lock_order(conn, order_id)
         if order is None or order.status not in AT_VENUE:
             return "nothing_to_do"
@@ -35,14 +36,14 @@ async def reconcile_order(ctx: WorkerContext, order_id: UUID, job_id: int | None
     if found is None:
         await _note(ctx, order, "the venue no longer knows this order", job_id)
         return "not_found"
-    return (await _apply(ctx, order.id, *found, job_id=job_id)).value
+    return (await _apply(ctx, order, *found, job_id=job_id)).value
 
 
 async def reconcile_credential(
     ctx: WorkerContext, credential_id: UUID, job_id: int | None = None
 ) -> int:
     """Reconcile every open order of one credential; returns how many changed status."""
-    async with ctx.pool.connection() as conn:
+    async with transaction(ctx.pool) as conn:
         cur = await conn.execute(
             query("pipeline_live_orders_of_credential"), {"credential_id": credential_id}
         )
@@ -71,7 +72,7 @@ async def reconcile_credential(
                 if found is None:
                     await _note(ctx, order, "the venue no longer knows this order", job_id)
                     continue
-                status = await _apply(ctx, order.id, *found, job_id=job_id)
+                status = await _apply(ctx, order, *found, job_id=job_id)
                 changed += status is not order.status
     except ExchangeCallError as exc:
         raise RetryLater(f"reconcile: {exc.reason}", exc.retry_after_s or backoff_s(1)) from None
@@ -80,16 +81,15 @@ async def reconcile_credential(
 
 async def _apply(
     ctx: WorkerContext,
-    order_id: UUID,
+    order: OrderRow,
     venue_order: ExchangeOrder,
     trades: list[Trade],
     *,
     job_id: int | None,
 ) -> OrderStatus:
+    # One statement (autocommit).
     async with ctx.pool.connection() as conn:
-        locked = await lock_order(conn, order_id)
-        assert locked is not None
-        return await apply_venue_order(conn, locked, venue_order, trades=trades, job_id=job_id)
+        return await apply_venue_order(conn, order, venue_order, trades=trades, job_id=job_id)
 
 
 async def _note(ctx: WorkerContext, order: OrderRow, message: str, job_id: int | None) -> None:

@@ -3,14 +3,14 @@ an order_events row for every transition and every exchange call."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from psycopg import AsyncConnection
-from psycopg.rows import class_row
+from psycopg.rows import class_row, dict_row
 
 from shared.db.sql_files import query
 from shared.domain import (
@@ -63,13 +63,57 @@ async def lock_order(conn: AsyncConnection[Any], order_id: UUID) -> OrderRow | N
         return await cur.fetchone()
 
 
+@dataclass(frozen=True, slots=True)
+class PlacementSnapshot:
+    """What place_order reads before its first write (pipeline_placement_snapshot)."""
+
+    order: OrderRow
+    credential: dict[str, Any]  # the columns CredentialVault.open_row reads
+    kill_switch: str | None  # why the order must not go out, if a switch is engaged
+
+
+_ORDER_FIELDS = tuple(field.name for field in fields(OrderRow))
+
+
+async def placement_snapshot(
+    conn: AsyncConnection[Any], order_id: UUID
+) -> PlacementSnapshot | None:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(query("pipeline_placement_snapshot"), {"order_id": order_id})
+        row = await cur.fetchone()
+    if row is None:
+        return None
+    credential = {
+        "id": row["credential_id"],
+        "client_id": row["client_id"],
+        "exchange": row["exchange"],
+        "environment": row["environment"],
+        "api_base_url": row["api_base_url"],
+        "sealed_secret": row["sealed_secret"],
+        "key_id": row["key_id"],
+        "revoked_at": row["credential_revoked_at"],
+    }
+    kill_switch = (
+        None
+        if row["kill_switch_scope"] is None
+        else kill_switch_message(row["kill_switch_scope"], row["kill_switch_reason"])
+    )
+    return PlacementSnapshot(
+        OrderRow(**{name: row[name] for name in _ORDER_FIELDS}), credential, kill_switch
+    )
+
+
+def kill_switch_message(scope: str, reason: str | None) -> str:
+    return f"{scope} kill switch engaged: {reason or 'no reason given'}"
+
+
 async def engaged_kill_switch(conn: AsyncConnection[Any], order: OrderRow) -> str | None:
     cur = await conn.execute(
         query("pipeline_engaged_kill_switch"),
         {"client_id": order.client_id, "bot_id": order.bot_id},
     )
     row = await cur.fetchone()
-    return None if row is None else f"{row[0]} kill switch engaged: {row[1] or 'no reason given'}"
+    return None if row is None else kill_switch_message(row[0], row[1])
 
 
 async def record_event(
@@ -131,25 +175,21 @@ async def record_call(
     )
 
 
-async def mark_submitting(
-    conn: AsyncConnection[Any], order: OrderRow, job_id: int | None, *, sending: bool
-) -> int:
+async def begin_submit(
+    conn: AsyncConnection[Any], order: OrderRow, job_id: int | None
+) -> int | None:
+    """submitting, attempt + 1, if the row is still as `order` saw it and no kill switch
+    is engaged (checked under the row lock); the attempt number, or None to start over."""
     cur = await conn.execute(
-        query("pipeline_mark_submitting"), {"order_id": order.id, "sending": sending}
+        query("pipeline_begin_submit"),
+        {
+            "order_id": order.id,
+            "expected_status": order.status,
+            "job_id": job_id,
+        },
     )
     row = await cur.fetchone()
-    assert row is not None, "mark_submitting on an order that is past submitting"
-    attempt = int(row[0])
-    await record_event(
-        conn,
-        order.id,
-        OrderEventKind.STATUS_CHANGE,
-        from_status=order.status,
-        to_status=OrderStatus.SUBMITTING,
-        attempt=attempt,
-        job_id=job_id,
-    )
-    return attempt
+    return None if row is None else int(row[0])
 
 
 async def set_pre_venue_status(
@@ -224,56 +264,45 @@ def status_from_venue(venue_order: ExchangeOrder) -> OrderStatus:
     }[venue_order.status]
 
 
+@dataclass(frozen=True, slots=True)
+class VenueCall:
+    """The exchange call whose answer apply_venue_order writes, logged in the same
+    statement (an `ok` exchange_call event)."""
+
+    name: str
+    latency_ms: int
+    attempt: int | None = None
+    message: str | None = None
+
+
 async def apply_venue_order(
     conn: AsyncConnection[Any],
     order: OrderRow,
     venue_order: ExchangeOrder,
     *,
     trades: tuple[Trade, ...] | list[Trade] = (),
+    call: VenueCall | None = None,
     job_id: int | None = None,
 ) -> OrderStatus:
-    """Write the venue's view (forward only) and its fills (once each); returns the status
-    the row has afterwards."""
-    new_status = status_from_venue(venue_order)
+    """Write the venue's view (forward only) and its fills (once each), in one statement
+    that locks the row; returns the status the row has afterwards."""
+    unique = list({trade.trade_id: trade for trade in [*venue_order.trades, *trades]}.values())
     cur = await conn.execute(
-        query("pipeline_apply_venue_state"),
+        query("pipeline_apply_venue_order"),
         {
             "order_id": order.id,
-            "status": new_status,
+            "status": status_from_venue(venue_order),
             "exchange_order_id": venue_order.exchange_order_id,
             "filled": venue_order.filled,
             "average_price": venue_order.average_price,
-        },
-    )
-    row = await cur.fetchone()
-    await insert_fills(conn, order, [*venue_order.trades, *trades])
-    if row is None:  # the row already knew better (terminal, or further along)
-        return order.status
-    status = OrderStatus(row[0])
-    if status is not order.status:
-        await record_event(
-            conn,
-            order.id,
-            OrderEventKind.STATUS_CHANGE,
-            from_status=order.status,
-            to_status=status,
-            job_id=job_id,
-            message=f"venue: {venue_order.status.value}, filled {venue_order.filled}",
-        )
-    return status
-
-
-async def insert_fills(conn: AsyncConnection[Any], order: OrderRow, trades: list[Trade]) -> None:
-    """Each trade once (ON CONFLICT DO NOTHING), all in one statement."""
-    unique = list({trade.trade_id: trade for trade in trades}.values())
-    if not unique:
-        return
-    await conn.execute(
-        query("pipeline_insert_fills"),
-        {
+            "message": f"venue: {venue_order.status.value}, filled {venue_order.filled}",
+            "job_id": job_id,
+            "call": call.name if call else None,
+            "attempt": call.attempt if call else None,
+            "latency_ms": call.latency_ms if call else None,
+            "call_message": call.message if call else None,
             "client_id": order.client_id,
             "credential_id": order.credential_id,
-            "order_id": order.id,
             "bot_id": order.bot_id,
             "symbol": order.symbol,
             "trade_ids": [t.trade_id for t in unique],
@@ -287,6 +316,11 @@ async def insert_fills(conn: AsyncConnection[Any], order: OrderRow, trades: list
             "traded_ats": [t.traded_at for t in unique],
         },
     )
+    row = await cur.fetchone()
+    assert row is not None, f"apply_venue_order: order {order.id} does not exist"
+    prior, after = row
+    # No `after`: the row already knew better (terminal, or further along).
+    return OrderStatus(after if after is not None else prior)
 
 
 def error_code(error: ExchangeCallError | None) -> str | None:

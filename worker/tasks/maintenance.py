@@ -11,6 +11,7 @@ from procrastinate import Blueprint, JobContext
 from procrastinate.exceptions import UniqueViolation
 from procrastinate.jobs import Status
 
+from shared.db.pool import transaction
 from shared.db.sql_files import query
 from shared.jobs import (
     ALL_QUEUES,
@@ -65,7 +66,7 @@ async def reconcile_sweep(context: JobContext, timestamp: int) -> int:
     """One reconciliation job per credential with open orders not looked at lately."""
     ctx = current()
     deferred = 0
-    async with ctx.pool.connection() as conn:
+    async with transaction(ctx.pool) as conn:
         cur = await conn.execute(
             query("pipeline_credentials_with_live_orders"),
             {"min_age_s": ctx.settings.reconcile_interval_s},
@@ -86,7 +87,7 @@ async def reconcile_sweep(context: JobContext, timestamp: int) -> int:
 async def redefer_orphan_orders(context: JobContext, timestamp: int) -> int:
     """Belt and braces: an accepted (or cancel-requested) order with no pending job."""
     ctx = current()
-    async with ctx.pool.connection() as conn:
+    async with transaction(ctx.pool) as conn:
         cur = await conn.execute(
             query("pipeline_orders_without_live_job"), {"min_age_s": ORPHAN_AGE_S, "limit": 500}
         )
@@ -104,7 +105,7 @@ async def redefer_orphan_orders(context: JobContext, timestamp: int) -> int:
 @blueprint.task(name="sample_queue_depth", queue=MAINTENANCE_QUEUE, pass_context=True)
 async def sample_queue_depth(context: JobContext, timestamp: int) -> int:
     """Ready jobs per queue, for the worker's metrics (a cheap count on the todo index)."""
-    async with current().pool.connection() as conn:
+    async with transaction(current().pool) as conn:
         cur = await conn.execute(
             "SELECT queue_name, count(*) FROM procrastinate_jobs"
             " WHERE status = 'todo' AND (scheduled_at IS NULL OR scheduled_at <= now())"
@@ -121,7 +122,7 @@ async def sample_queue_depth(context: JobContext, timestamp: int) -> int:
 async def refresh_running_bot_balances(context: JobContext, timestamp: int) -> int:
     """Running bots' credentials get a balance refresh every minute (one pending each)."""
     deferred = 0
-    async with current().pool.connection() as conn:
+    async with transaction(current().pool) as conn:
         cur = await conn.execute(query("balances_credentials_of_running_bots"))
         for (credential_id,) in await cur.fetchall():
             deferred += await defer_once(
@@ -138,7 +139,7 @@ async def refresh_running_bot_balances(context: JobContext, timestamp: int) -> i
 async def stats_maintenance(context: JobContext, timestamp: int) -> int:
     """Rebuild statistics books a late fill made stale (so reads stay fast), and drop
     minute buckets and checkpoints older than the 24h window needs."""
-    async with current().pool.connection() as conn:
+    async with transaction(current().pool) as conn:
         cur = await conn.execute("SELECT stats_rebuild_stale_books()")
         row = await cur.fetchone()
         await conn.execute("SELECT stats_prune(interval '2 days')")
@@ -155,7 +156,7 @@ async def apply_kill_switch(context: JobContext, kill_switch_id: str) -> int:
     """Stop the bots in scope and put a cancel intent on every live order in scope."""
     ctx = current()
     with job_log_context(context, kill_switch_id=kill_switch_id):
-        async with ctx.pool.connection() as conn:
+        async with transaction(ctx.pool) as conn:
             params = {"kill_switch_id": kill_switch_id}
             await conn.execute(query("kill_switch_stop_bots_in_scope"), params)
             cur = await conn.execute(query("kill_switch_orders_in_scope"), params)

@@ -9,17 +9,20 @@ from collections.abc import AsyncIterator
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
+from shared.db.pool import create_pool
 from shared.domain import CredentialEnvironment
 from shared.exchange.breaker import BreakerRegistry
 from shared.exchange.budget import BudgetRegistry
 from shared.exchange.factory import ExchangeAdapters, ExchangeLayerConfig
 from shared.exchange.types import OpenedCredential
+from shared.settings import load_settings
 from tests.fixtures.fix_paper import PaperAccount, PaperExchangeAdmin
 
 
 @pytest.fixture
 async def db_pool(db_url: str) -> AsyncIterator[AsyncConnectionPool]:
-    pool = AsyncConnectionPool(db_url, min_size=1, max_size=4, open=False)
+    settings = load_settings({"DATABASE_URL": db_url, "TRADEBRIDGE_ENV": "test"})
+    pool = create_pool(settings, name="test-exchange", max_size=4)
     await pool.open()
     try:
         yield pool

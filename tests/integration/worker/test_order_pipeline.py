@@ -79,15 +79,19 @@ async def test_resting_order_is_reconciled_to_filled(
     # Reconciling again reports the same fills: still one row each.
     assert await reconcile_order(worker.ctx, order_id) == "nothing_to_do"
     async with worker.pool.connection() as conn:
-        from worker.orders.state import insert_fills, lock_order
+        from worker.orders.state import apply_venue_order, lock_order
 
         row = await lock_order(conn, order_id)
         assert row is not None
-        trades = await worker.ctx.adapters.for_credential(
+        adapter = worker.ctx.adapters.for_credential(
             await worker.ctx.vault.open(conn, credential_id)
-        ).fetch_my_trades("BTC/USDT", exchange_order_id=row.exchange_order_id)
-        await insert_fills(conn, row, trades)
-        await insert_fills(conn, row, trades)
+        )
+        venue_order = await adapter.fetch_order("BTC/USDT", exchange_order_id=row.exchange_order_id)
+        assert venue_order is not None
+        trades = await adapter.fetch_my_trades("BTC/USDT", exchange_order_id=row.exchange_order_id)
+        assert trades
+        for _ in range(2):
+            assert await apply_venue_order(conn, row, venue_order, trades=trades) == "filled"
     await assert_exactly_once(worker, paper_account, order_id)
 
 
