@@ -204,7 +204,38 @@ async def orders_run(
         )
         fills = int(await scalar(db_url, "SELECT count(*) FROM fills WHERE traded_at >= %s",
                                  started_at))  # fmt: skip
+        await say_where_time_went(db_url, started_at)
     return float(seconds), done, fills
+
+
+async def say_where_time_went(db_url: str, started_at: Any) -> None:
+    """Diagnostics for the report: how long submitting took, a place_order job's wall
+    time (started -> succeeded), and the venue call's share of it."""
+    async with await psycopg.AsyncConnection.connect(db_url) as conn:
+        cur = await conn.execute(
+            """SELECT
+                 (SELECT extract(epoch FROM max(created_at) - %(t)s) FROM order_events
+                  WHERE to_status = 'accepted' AND created_at >= %(t)s),
+                 (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms)
+                  FROM order_events WHERE call = 'create_order' AND created_at >= %(t)s),
+                 extract(epoch FROM percentile_cont(0.5) WITHIN GROUP (ORDER BY s.at - b.at)),
+                 -- Time in jobs / time from the first start to the last finish: how many
+                 -- place_order jobs ran at once on average (the worker allows 8 each).
+                 extract(epoch FROM sum(s.at - b.at))
+                     / nullif(extract(epoch FROM max(s.at) - min(b.at)), 0)
+               FROM procrastinate_jobs j
+               JOIN procrastinate_events b ON b.job_id = j.id AND b.type = 'started'
+               JOIN procrastinate_events s ON s.job_id = j.id AND s.type = 'succeeded'
+               WHERE j.task_name = 'place_order' AND b.at >= %(t)s""",
+            {"t": started_at},
+        )
+        row = await cur.fetchone()
+    assert row is not None
+    submit_s, venue_ms, job_s, in_flight = (float(v) if v is not None else 0.0 for v in row)
+    say(
+        f"    submitting took {submit_s:.2f} s; place_order job p50 {job_s * 1000:.1f} ms "
+        f"(create_order p50 {venue_ms:.1f} ms); {in_flight:.1f} jobs in flight on average"
+    )
 
 
 async def drain_run(db_url: str, workers: int, n: int, limit_s: float) -> tuple[float, int]:

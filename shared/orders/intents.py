@@ -1,9 +1,10 @@
 """Submitting an order intent: the one path every order takes, from the API or a bot tick.
 
 In the caller's transaction: validate, fingerprint the normalised request, insert the
-order with `ON CONFLICT (client_id, idempotency_key) DO NOTHING`, store the first
-response, and defer `place_order` on the same connection. Intent, response and job
-commit together or not at all.
+order and its `accepted` event with `ON CONFLICT (client_id, idempotency_key) DO
+NOTHING` (one statement, which also checks the credential), store the first response,
+and defer `place_order` on the same connection. Intent, response and job commit
+together or not at all.
 
 Idempotency (IETF `Idempotency-Key` semantics): the same key with the same request
 returns the stored first response (`replayed=True`); the same key with another request
@@ -27,10 +28,8 @@ from procrastinate import App
 from psycopg import AsyncConnection
 
 from shared.domain import (
-    OrderEventKind,
     OrderSide,
     OrderSource,
-    OrderStatus,
     OrderType,
     TimeInForce,
 )
@@ -141,17 +140,6 @@ async def submit_order_intent(
     intent = normalize_intent(request)
     fingerprint = request_fingerprint(intent)
 
-    # A replay must not depend on today's state of the credential: look at the key first.
-    replay = await _replay(conn, client_id, idempotency_key, fingerprint)
-    if replay is not None:
-        return replay
-
-    credential = await get_credential(conn, client_id, intent.credential_id)
-    if credential is None:
-        raise NotFoundError(f"credential {intent.credential_id} not found")
-    if credential.is_revoked:
-        raise FieldValidationError("credential_id", "this credential is revoked")
-
     order_id = uuid.uuid4()
     order = await orders_repo.insert_order_intent(
         conn,
@@ -175,21 +163,23 @@ async def submit_order_intent(
         ),
     )
     if order is None:
-        # Lost a race on the key: the winner has committed by now (ON CONFLICT waited).
+        # The key is taken (a replay, or a reuse with another body; after a race the
+        # winner has committed by now, ON CONFLICT waited), or the credential is not
+        # usable. A replay does not depend on today's state of the credential: key first.
         replay = await _replay(conn, client_id, idempotency_key, fingerprint)
-        if replay is None:  # pragma: no cover - the conflicting row vanished (rolled back?)
-            raise RuntimeError("idempotency key conflict without a committed row")
-        return replay
+        if replay is not None:
+            return replay
+        credential = await get_credential(conn, client_id, intent.credential_id)
+        if credential is None:
+            raise NotFoundError(f"credential {intent.credential_id} not found")
+        if credential.is_revoked:
+            raise FieldValidationError("credential_id", "this credential is revoked")
+        raise RuntimeError(  # pragma: no cover - the conflicting row vanished (rolled back?)
+            "idempotency key conflict without a committed row"
+        )
 
     body = await orders_repo.store_order_response(
         conn, order.id, ACCEPTED_STATUS_CODE, order_body(order)
-    )
-    await orders_repo.insert_order_event(
-        conn,
-        order.id,
-        OrderEventKind.STATUS_CHANGE,
-        to_status=OrderStatus.ACCEPTED,
-        message=f"intent accepted ({source.value})",
     )
     await defer(job_app, conn, PLACE_ORDER, lock=order_lock(order.id), order_id=str(order.id))
     ORDERS_ACCEPTED.labels(source.value).inc()

@@ -156,7 +156,8 @@ class FillFilters:
 
 
 async def insert_order_intent(conn: AsyncConnection, new: NewOrder) -> Order | None:
-    """The new row, or None when (client_id, idempotency_key) already exists."""
+    """The new row with its `accepted` event, or None when (client_id, idempotency_key)
+    already exists or the credential is not the client's usable one."""
     params = {
         "id": new.id,
         "client_id": new.client_id,
@@ -174,6 +175,7 @@ async def insert_order_intent(conn: AsyncConnection, new: NewOrder) -> Order | N
         "idempotency_key": new.idempotency_key,
         "request_fingerprint": new.request_fingerprint,
         "client_order_id": new.client_order_id,
+        "event_message": f"intent accepted ({new.source.value})",
     }
     async with conn.cursor(row_factory=class_row(Order)) as cur:
         await cur.execute(query("insert_order_intent"), params)

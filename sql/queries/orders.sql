@@ -1,19 +1,32 @@
 -- name: insert_order_intent
--- Concurrent duplicates resolve here: the loser of a race on (client_id, idempotency_key)
--- waits for the winner's transaction, then inserts nothing and reads the winner's row.
-INSERT INTO orders
-    (id, client_id, credential_id, bot_id, source, bot_tick, bot_leg, symbol, side, type,
-     time_in_force, amount, price, idempotency_key, request_fingerprint, client_order_id)
-VALUES
-    (%(id)s, %(client_id)s, %(credential_id)s, %(bot_id)s, %(source)s, %(bot_tick)s,
-     %(bot_leg)s, %(symbol)s, %(side)s, %(type)s, %(time_in_force)s, %(amount)s, %(price)s,
-     %(idempotency_key)s, %(request_fingerprint)s, %(client_order_id)s)
-ON CONFLICT (client_id, idempotency_key) DO NOTHING
-RETURNING id, client_id, credential_id, bot_id, source, bot_tick, bot_leg, symbol, side, type,
-          time_in_force, amount, price, idempotency_key, client_order_id, exchange_order_id,
-          status, filled_amount, remaining_amount, avg_fill_price, attempts, last_error_code,
-          last_error_message, reject_reason, cancel_requested_at, submitted_at, closed_at,
-          created_at, updated_at;
+-- A new intent in one statement: the order, only if the credential is the client's and
+-- not revoked, and its `accepted` event. No row back: the key is taken (a replay, or a
+-- reuse) or the credential is not usable; the caller then finds out which. Concurrent
+-- duplicates resolve here: the loser of a race on (client_id, idempotency_key) waits for
+-- the winner's transaction, then inserts nothing and reads the winner's row.
+WITH usable_credential AS (
+    SELECT id
+    FROM exchange_credentials
+    WHERE id = %(credential_id)s AND client_id = %(client_id)s AND revoked_at IS NULL
+), inserted AS (
+    INSERT INTO orders
+        (id, client_id, credential_id, bot_id, source, bot_tick, bot_leg, symbol, side, type,
+         time_in_force, amount, price, idempotency_key, request_fingerprint, client_order_id)
+    SELECT %(id)s, %(client_id)s, c.id, %(bot_id)s, %(source)s, %(bot_tick)s,
+           %(bot_leg)s, %(symbol)s, %(side)s, %(type)s, %(time_in_force)s, %(amount)s,
+           %(price)s, %(idempotency_key)s, %(request_fingerprint)s, %(client_order_id)s
+    FROM usable_credential c
+    ON CONFLICT (client_id, idempotency_key) DO NOTHING
+    RETURNING id, client_id, credential_id, bot_id, source, bot_tick, bot_leg, symbol, side,
+              type, time_in_force, amount, price, idempotency_key, client_order_id,
+              exchange_order_id, status, filled_amount, remaining_amount, avg_fill_price,
+              attempts, last_error_code, last_error_message, reject_reason,
+              cancel_requested_at, submitted_at, closed_at, created_at, updated_at
+), logged AS (
+    INSERT INTO order_events (order_id, kind, to_status, message)
+    SELECT id, 'status_change', 'accepted', %(event_message)s FROM inserted
+)
+SELECT * FROM inserted;
 
 -- name: get_idempotency_record
 SELECT id, request_fingerprint, response_status, response_body
