@@ -111,6 +111,18 @@ class Workers:
             await asyncio.sleep(0.1)
         return self
 
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU the worker processes used so far (Linux /proc; else None)."""
+        try:
+            total = 0
+            for p in self.procs:
+                with open(f"/proc/{p.pid}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+        except OSError:
+            return None
+        return total / os.sysconf("SC_CLK_TCK")
+
     async def __aexit__(self, *exc: object) -> None:
         for p in self.procs:
             if p.poll() is None:
