@@ -226,9 +226,13 @@ async def make_tenant(db_url: str, api_key: str, secret: str, keys: Any = None) 
 
 class WebProcess:
     """`python -m tradebridge web` as a subprocess (its own interpreter and GIL, as in
-    production), on 127.0.0.1:<free port>; output in bench/out/web-*.log."""
+    production), on 127.0.0.1:<free port>; output in bench/out/web-*.log. `module` swaps
+    in another server module taking --host/--port (bench._trivial_web)."""
 
-    def __init__(self, db_url: str, keys: Any, **env: str) -> None:
+    def __init__(
+        self, db_url: str, keys: Any, *, module: str = "tradebridge web", **env: str
+    ) -> None:
+        self.module = module.split()
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -253,7 +257,7 @@ class WebProcess:
 
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(  # noqa: S603, ASYNC220 - our own command, at startup
-                [sys.executable, "-m", "tradebridge", "web", "--host", "127.0.0.1",
+                [sys.executable, "-m", *self.module, "--host", "127.0.0.1",
                  "--port", str(self.port)],
                 env=self.env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip

@@ -9,6 +9,8 @@ the `place_order` jobs just queue. Three measurements, each bounded by --seconds
   connections), the most this server commits with fsync on;
 - bare loop: `submit_order_intent` in one transaction on a pool (the same size as the
   web's), no HTTP;
+- bare HTTP: the same client against a trivial Litestar route on the same server with
+  the same options (bench._trivial_web), no database;
 - ingest: `POST /v1/orders` (aiohttp client, unique Idempotency-Key each) against
   `tradebridge web` (uvicorn + create_app) running as its own process.
 
@@ -182,6 +184,14 @@ async def measure(db_url: str, seconds: float, levels: list[int]) -> list[Result
         ceilings[n] = await commit_ceiling(db_url, n, ceiling_s)
         say(f"  commit ceiling, {n} connection(s): {ceilings[n]:,.0f} tx/s")
 
+    http_rates: dict[int, float] = {}
+    async with WebProcess(db_url, keys, module="bench._trivial_web") as trivial:
+        for c in levels:
+            http_rates[c], _, _ = await http_loop(
+                trivial.url, tenant.token, tenant.credential_id, c, seconds
+            )
+            say(f"  bare HTTP  c={c:<3} {http_rates[c]:8,.0f} POST/s (trivial Litestar route)")
+
     async with WebProcess(db_url, keys, TRADEBRIDGE_DB_POOL_MAX_SIZE=str(POOL_SIZE)) as web:
         for c in levels:
             bare_rate, bare_lat = await bare_loop(
@@ -220,6 +230,15 @@ async def measure(db_url: str, seconds: float, levels: list[int]) -> list[Result
                     f"{ms(percentile(bare_lat, 0.99))}",
                     f"{ms(percentile(lat, 0.5))} / {ms(percentile(lat, 0.99))}",
                     percentile(lat, 0.5) / percentile(bare_lat, 0.5),
+                )
+            )
+            rows.append(
+                Result(
+                    "ingest vs bare HTTP (POST/s)",
+                    f"concurrency {c}, same server options and client",
+                    f"trivial Litestar route {http_rates[c]:,.0f}/s",
+                    f"{rate:,.0f}/s",
+                    rate / http_rates[c],
                 )
             )
     for n in (1, 4):

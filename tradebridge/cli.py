@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from shared.db.resolve import with_resolved_database
 from shared.errors import TradebridgeError
@@ -63,17 +64,20 @@ def _web(args: argparse.Namespace, settings: Settings) -> int:
     settings = with_resolved_database(settings.require_for("web"))
     app = create_app(settings)
     uvicorn.run(
-        app,
-        host=args.host or settings.web_host,
-        port=args.port or settings.web_port,
-        # Logging is structlog's (configured in main); the app logs one line per request.
-        log_config=None,
-        access_log=False,
-        ws="none",
-        proxy_headers=True,
-        server_header=False,
+        app, host=args.host or settings.web_host, port=args.port or settings.web_port, **UVICORN
     )
     return 0
+
+
+# How the web is served (bench/_trivial_web.py serves its baseline app the same way).
+UVICORN: dict[str, Any] = {
+    # Logging is structlog's (configured in main); the app logs one line per request.
+    "log_config": None,
+    "access_log": False,
+    "ws": "none",
+    "proxy_headers": True,
+    "server_header": False,
+}
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
