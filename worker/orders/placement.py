@@ -1,11 +1,13 @@
 """place_order(order_id): every order placed exactly once, across crashes and lost answers.
 
 The protocol (DESIGN §4):
-1. Lock the row. Terminal, or already at the venue → nothing to do. Kill switch engaged →
-   rejected (kill_switch).
+1. Read order, credential and kill switch in one unlocked statement. Terminal, or
+   already at the venue → nothing to do. Kill switch engaged → rejected (kill_switch).
 2. Local pre-trade checks, no exchange call: market exists, rounding to the venue's
    precision, min/max amount and notional, price band vs mid. Failure → rejected.
-3. Commit `submitting` (attempt + 1) before any exchange call.
+3. Commit `submitting` (attempt + 1) before any exchange call, in one statement that
+   locks the row and re-checks status and kill switch under the lock (if either changed
+   since step 1: start over).
 4. If a previous attempt's outcome is unknown (status unknown, or submitting left by a
    crash), look the order up by client order id first and adopt what the venue has.
    "Not found" proves nothing until the venue can no longer accept the lost request
