@@ -250,6 +250,39 @@ async def test_kill_switch_rejects_before_any_venue_call(
     assert await venue_orders(worker, paper_account, order["client_order_id"]) == []
 
 
+async def test_kill_switch_engaged_after_the_checks_began_still_stops_the_send(
+    worker: WorkerHarness, paper_account: PaperAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The snapshot saw no switch; the pre-send write re-checks under the row lock."""
+    from worker.orders import placement
+
+    client_id, credential_id = await worker.client_with_credential(paper_account)
+    original = placement._market_and_mid
+
+    async def engage_meanwhile(*args: object) -> object:
+        async with worker.pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO kill_switches (scope, client_id, engaged_by, engage_reason) "
+                "VALUES ('client', %s, 'test', 'during the checks') "
+                "ON CONFLICT DO NOTHING",
+                (client_id,),
+            )
+        return await original(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(placement, "_market_and_mid", engage_meanwhile)
+    order_id = await worker.submit(client_id, credential_id)
+    await worker.drain(worker.status_is(order_id, "rejected"))
+    order = await worker.order(order_id)
+    assert order["reject_reason"] == "kill_switch"
+    assert await venue_orders(worker, paper_account, order["client_order_id"]) == []
+    changes = await worker.fetch(
+        "SELECT from_status, to_status FROM order_events "
+        "WHERE order_id = %s AND kind = 'status_change' ORDER BY id",
+        order_id,
+    )
+    assert changes == [(None, "accepted"), ("accepted", "rejected")]  # never `submitting`
+
+
 async def test_stalled_job_of_a_dead_worker_is_requeued_and_placed_once(
     worker: WorkerHarness, paper_account: PaperAccount
 ) -> None:
