@@ -2,7 +2,9 @@
 
 The protocol (DESIGN §4):
 1. Read order, credential and kill switch in one unlocked statement. Terminal, or
-   already at the venue → nothing to do. Kill switch engaged → rejected (kill_switch).
+   already at the venue → nothing to do. Kill switch engaged → rejected (kill_switch),
+   unless an earlier send may have reached the venue: then a cancel request, never a
+   local close (cancel_order resolves it at the venue).
 2. Local pre-trade checks, no exchange call: market exists, rounding to the venue's
    precision, min/max amount and notional, price band vs mid. Failure → rejected.
 3. Commit `submitting` (attempt + 1) before any exchange call, in one statement that
@@ -32,6 +34,7 @@ import structlog
 from shared.db.pool import transaction
 from shared.db.sql_files import query
 from shared.domain import OrderEventKind, OrderStatus, OrderType
+from shared.errors import ConflictError
 from shared.exchange.ccxt_adapter import CcxtAdapter
 from shared.exchange.errors import (
     AmbiguousExchangeError,
@@ -41,6 +44,7 @@ from shared.exchange.errors import (
 )
 from shared.exchange.precision import PreTradeCheckError, prepare_order
 from shared.exchange.types import ExchangeOrder, Market, OrderToSend
+from shared.orders.cancel import request_cancel
 from worker.context import WorkerContext
 from worker.credentials import CredentialUnavailableError
 from worker.orders.state import (
@@ -101,6 +105,8 @@ async def _prepare_and_begin(
         return "nothing_to_do"
     # Checked first, with no venue call: a kill switch must not wait for market data.
     if snapshot.kill_switch:
+        if order.status in OUTCOME_UNKNOWN:
+            return await _leave_to_cancel(ctx, order, snapshot.kill_switch)
         return await _reject(ctx, order, "kill_switch", snapshot.kill_switch, job_id)
     try:
         credential = ctx.vault.open_row(order.credential_id, snapshot.credential)
@@ -137,6 +143,25 @@ async def _reject(
             conn, order, OrderStatus.REJECTED, reason, message=message, job_id=job_id
         )
     return "rejected"
+
+
+async def _leave_to_cancel(ctx: WorkerContext, order: OrderRow, kill_switch: str) -> str:
+    """An earlier send of this order may have reached the venue: closing it here would
+    leave a live venue order nobody tracks. Never send it again; make sure a cancel is
+    requested (the kill switch's sweep normally did so already), and `cancel_order`
+    looks it up, cancels what the venue has, and closes it if the venue never got it."""
+    try:
+        async with transaction(ctx.pool) as conn:
+            await request_cancel(
+                conn,
+                ctx.job_app,
+                client_id=order.client_id,
+                order_id=order.id,
+                requested_by=f"place_order ({kill_switch})",
+            )
+    except ConflictError:  # closed meanwhile: nothing left to do
+        return "nothing_to_do"
+    return "cancel_requested"
 
 
 async def _market_and_mid(

@@ -283,6 +283,52 @@ async def test_kill_switch_engaged_after_the_checks_began_still_stops_the_send(
     assert changes == [(None, "accepted"), ("accepted", "rejected")]  # never `submitting`
 
 
+async def test_kill_switch_on_an_order_of_unknown_outcome_cancels_it_at_the_venue(
+    worker: WorkerHarness, paper_account: PaperAccount
+) -> None:
+    """A send whose answer was lost may have created the order: the kill switch must not
+    close it locally (a live venue order nobody tracks), but find it and cancel it."""
+    from shared.domain import TimeInForce
+    from shared.exchange.types import OrderToSend
+
+    client_id, credential_id = await worker.client_with_credential(paper_account)
+    mid = D(str((await worker.paper.market("BTCUSDT"))["mid"]))
+    bid = (mid * D("0.95")).quantize(D("0.01"))
+    order_id = await worker.submit(
+        client_id, credential_id, type=OrderType.LIMIT, amount="0.01", price=str(bid)
+    )
+    order = await worker.order(order_id)
+    async with worker.pool.connection() as conn:
+        # An earlier attempt sent it and lost the answer: the venue has it, we say unknown.
+        adapter = worker.ctx.adapters.for_credential(
+            await worker.ctx.vault.open(conn, credential_id)
+        )
+        await adapter.create_order(
+            OrderToSend(
+                symbol="BTC/USDT", side=OrderSide.BUY, type=OrderType.LIMIT,
+                amount=D("0.01"), price=bid, client_order_id=order["client_order_id"],
+                time_in_force=TimeInForce.GTC,
+            )
+        )  # fmt: skip
+        await conn.execute(
+            "UPDATE orders SET status = 'unknown', attempts = 1, submitted_at = now() "
+            "WHERE id = %s",
+            (order_id,),
+        )
+        await conn.execute(
+            "INSERT INTO kill_switches (scope, client_id, engaged_by, engage_reason) "
+            "VALUES ('client', %s, 'test', 'drill')",
+            (client_id,),
+        )
+    await worker.drain(worker.status_is(order_id, "canceled", "rejected"))
+
+    order = await worker.order(order_id)
+    assert order["status"] == "canceled"
+    at_venue = await venue_orders(worker, paper_account, order["client_order_id"])
+    assert [o["status"] for o in at_venue] == ["CANCELED"]  # one order, and it is gone
+    assert order["exchange_order_id"] == str(at_venue[0]["orderId"])
+
+
 async def test_stalled_job_of_a_dead_worker_is_requeued_and_placed_once(
     worker: WorkerHarness, paper_account: PaperAccount
 ) -> None:
