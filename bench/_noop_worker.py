@@ -31,6 +31,7 @@ async def defer_noop(job_app: App, conn: Any, n: int) -> int:
 async def main(concurrency: int) -> None:
     from shared.db.pool import create_pool
     from shared.settings import get_settings
+    from worker.main import worker_options
 
     # The worker's own pool (size, connection check) and options, so the baseline differs
     # from the worker by the task's work only.
@@ -41,13 +42,9 @@ async def main(concurrency: int) -> None:
     try:
         await app.run_worker_async(
             queues=["orders"],
-            concurrency=concurrency,
             wait=True,
             install_signal_handlers=True,
-            update_heartbeat_interval=settings.worker_heartbeat_s,
-            fetch_job_polling_interval=settings.worker_poll_interval_s,
-            stalled_worker_timeout=settings.worker_stalled_after_s,
-            listen_notify=True,
+            **(worker_options(settings) | {"concurrency": concurrency}),
         )
     finally:
         await app.close_async()

@@ -8,6 +8,7 @@ on a live worker. Heartbeats land in procrastinate_workers (see /health/worker).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import prometheus_client
 import structlog
@@ -41,6 +42,19 @@ def start_metrics_server(port: int, breaker_states: Callable[[], dict[str, str]]
     return True
 
 
+def worker_options(settings: Settings) -> dict[str, Any]:
+    """procrastinate worker options from our settings (bench/_noop_worker.py, the
+    baseline, runs with the same)."""
+    return {
+        "concurrency": settings.worker_concurrency,
+        "shutdown_graceful_timeout": settings.worker_shutdown_timeout_s,
+        "update_heartbeat_interval": settings.worker_heartbeat_s,
+        "fetch_job_polling_interval": settings.worker_poll_interval_s,
+        "stalled_worker_timeout": settings.worker_stalled_after_s,
+        "listen_notify": True,
+    }
+
+
 async def run_worker(
     settings: Settings,
     *,
@@ -59,14 +73,9 @@ async def run_worker(
             start_metrics_server(settings.worker_metrics_port, context.adapters.breakers.states)
         await app.run_worker_async(
             queues=list(settings.worker_queues or ALL_QUEUES),
-            concurrency=settings.worker_concurrency,
             wait=wait,
-            shutdown_graceful_timeout=settings.worker_shutdown_timeout_s,
             install_signal_handlers=install_signal_handlers,
-            update_heartbeat_interval=settings.worker_heartbeat_s,
-            fetch_job_polling_interval=settings.worker_poll_interval_s,
-            stalled_worker_timeout=settings.worker_stalled_after_s,
-            listen_notify=True,
+            **worker_options(settings),
         )
     finally:
         await close_context()

@@ -114,9 +114,11 @@ async def _prepare_and_begin(
         return await _reject(ctx, order, "credential_unavailable", str(exc), job_id)
     adapter = ctx.adapters.for_credential(credential)
 
-    market, mid = await _market_and_mid(ctx, adapter, order, job_id)
-    if market is None:
-        return "rejected"
+    market_and_mid = await _market_and_mid(ctx, adapter, order, job_id)
+    if isinstance(market_and_mid, PermanentExchangeError):  # e.g. the symbol is unknown
+        refusal = market_and_mid
+        return await _reject(ctx, order, refusal.reason, str(refusal), job_id, error=refusal)
+    market, mid = market_and_mid
     to_send = _checked_order(ctx, order, market, mid)
     if isinstance(to_send, PreTradeCheckError):
         return await _reject(ctx, order, to_send.reason, str(to_send), job_id)
@@ -129,7 +131,13 @@ async def _prepare_and_begin(
 
 
 async def _reject(
-    ctx: WorkerContext, seen: OrderRow, reason: str, message: str, job_id: int | None
+    ctx: WorkerContext,
+    seen: OrderRow,
+    reason: str,
+    message: str,
+    job_id: int | None,
+    *,
+    error: ExchangeCallError | None = None,
 ) -> str | None:
     """Close an order that never reached the venue, under its row lock, if the row is
     still as the checks saw it (None: it changed, start over)."""
@@ -140,7 +148,7 @@ async def _reject(
         if reason == "kill_switch" and not await engaged_kill_switch(conn, order):
             return None  # released meanwhile
         await close_without_venue(
-            conn, order, OrderStatus.REJECTED, reason, message=message, job_id=job_id
+            conn, order, OrderStatus.REJECTED, reason, message=message, error=error, job_id=job_id
         )
     return "rejected"
 
@@ -166,26 +174,15 @@ async def _leave_to_cancel(ctx: WorkerContext, order: OrderRow, kill_switch: str
 
 async def _market_and_mid(
     ctx: WorkerContext, adapter: CcxtAdapter, order: OrderRow, job_id: int | None
-) -> tuple[Market | None, Decimal | None]:
-    """The venue's market rules and the current mid, from caches shared by all orders."""
+) -> tuple[Market, Decimal | None] | PermanentExchangeError:
+    """The venue's market rules and the current mid, from caches shared by all orders;
+    a permanent refusal is returned for the caller to reject the order."""
     try:
         market = await adapter.market(order.symbol)
         public = ctx.adapters.public(adapter.venue, order.environment)
         mid = (await ctx.market_data.order_book(public, order.symbol)).mid
     except PermanentExchangeError as exc:
-        async with transaction(ctx.pool) as conn:
-            locked = await lock_order(conn, order.id)
-            if locked is not None:
-                await close_without_venue(
-                    conn,
-                    locked,
-                    OrderStatus.REJECTED,
-                    exc.reason,
-                    message=str(exc),
-                    error=exc,
-                    job_id=job_id,
-                )
-        return None, None
+        return exc
     except TransientExchangeError as exc:
         # Visible in order_events: "why has this order not gone out?"
         async with transaction(ctx.pool) as conn:
