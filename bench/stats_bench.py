@@ -65,7 +65,7 @@ CROSS JOIN LATERAL (
     SELECT round((50000 + 2000 * sin(i / 20000.0) + (i * 7919) %% 250)::numeric, 2) AS price
 ) p
 CROSS JOIN LATERAL (SELECT 0.0001 + ((i * 104729) %% 5000) / 100000.0 AS amount) a
-ON CONFLICT (credential_id, symbol, exchange_trade_id) DO NOTHING
+ON CONFLICT DO NOTHING
 """
 
 _INSERT_ONE = """
@@ -73,7 +73,7 @@ INSERT INTO fills (client_id, credential_id, bot_id, symbol, exchange_trade_id, 
                    amount, fee_amount, fee_currency, traded_at)
 VALUES (%(client_id)s, %(credential_id)s, %(bot_id)s, %(symbol)s, %(trade_id)s, %(side)s,
         %(price)s, %(amount)s, %(fee)s, 'USDT', %(traded_at)s)
-ON CONFLICT (credential_id, symbol, exchange_trade_id) DO NOTHING
+ON CONFLICT DO NOTHING
 """
 
 

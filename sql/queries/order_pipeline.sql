@@ -93,12 +93,39 @@ RETURNING status;
 -- amount only up), its trades (each once; one INSERT, as the statistics trigger on fills
 -- runs per statement), the exchange call that brought the answer (when given) and the
 -- status change, in that order in order_events. Returns the status before and after.
+--
+-- A venue that reset its data (a wiped testnet, a restarted paper exchange) hands out its
+-- ids again. When this order gets its venue id for the first time and an older order of
+-- the credential held it before, the venue has reused the id: an older order still live
+-- here is gone there, so it is closed as expired; both orders get an event saying so.
 WITH prior AS (
-    SELECT id, status FROM orders WHERE id = %(order_id)s FOR UPDATE
+    SELECT id, status, exchange_order_id FROM orders WHERE id = %(order_id)s FOR UPDATE
+), earlier AS (
+    SELECT o.id, o.status
+    FROM orders o, prior
+    WHERE prior.exchange_order_id IS NULL
+      AND NOT order_status_is_terminal(prior.status)
+      AND o.credential_id = %(credential_id)s::uuid
+      AND o.symbol = %(symbol)s::text
+      AND o.exchange_order_id = %(exchange_order_id)s::text
+      AND o.exchange_order_id IS NOT NULL
+      AND o.id <> prior.id
+    ORDER BY o.id
+    FOR UPDATE OF o
+), retired AS (
+    UPDATE orders o
+    SET status = 'expired',
+        closed_at = now(),
+        last_error_code = 'venue_reset',
+        last_error_message = 'the venue gave this order''s id to a newer order: it was reset'
+    FROM earlier
+    WHERE o.id = earlier.id AND NOT order_status_is_terminal(earlier.status)
+    RETURNING o.id, earlier.status AS from_status
 ), moved AS (
     UPDATE orders o
     SET status = %(status)s,
         exchange_order_id = coalesce(o.exchange_order_id, %(exchange_order_id)s),
+        venue_missing_since = NULL,
         filled_amount = greatest(o.filled_amount, %(filled)s),
         avg_fill_price = coalesce(%(average_price)s, o.avg_fill_price),
         reject_reason = CASE WHEN %(status)s = 'rejected'
@@ -110,6 +137,9 @@ WITH prior AS (
     WHERE o.id = prior.id
       AND NOT order_status_is_terminal(prior.status)
       AND order_status_rank(%(status)s::order_status) >= order_status_rank(prior.status)
+      -- Sub-statements of one WITH run in no fixed order; reading `retired` here makes
+      -- the older row leave the unique index of live venue ids before this row enters it.
+      AND (SELECT count(*) FROM retired) >= 0
     RETURNING o.status, prior.status AS from_status
 ), new_fills AS (
     INSERT INTO fills
@@ -124,7 +154,7 @@ WITH prior AS (
         %(fee_currencies)s::text[], %(is_makers)s::boolean[], %(traded_ats)s::timestamptz[]
     ) AS t(trade_id, exchange_order_id, side, price, amount, fee_amount, fee_currency,
            is_maker, traded_at)
-    ON CONFLICT (credential_id, symbol, exchange_trade_id) DO NOTHING
+    ON CONFLICT (order_id, exchange_trade_id) DO NOTHING
 ), logged AS (
     INSERT INTO order_events
         (order_id, kind, from_status, to_status, attempt, call, outcome, message, latency_ms,
@@ -138,9 +168,62 @@ WITH prior AS (
            NULL, NULL, NULL, %(message)s::text, NULL, %(job_id)s::bigint
     FROM moved
     WHERE status <> from_status
+    UNION ALL
+    SELECT %(order_id)s::uuid, 'note'::order_event_kind, NULL, NULL, NULL, NULL, NULL,
+           format('venue order id %%s was held before by order %%s of this credential: '
+                  'the venue has reset its ids', %(exchange_order_id)s::text, earlier.id),
+           NULL, %(job_id)s::bigint
+    FROM earlier
+    UNION ALL
+    SELECT retired.id, 'status_change'::order_event_kind, retired.from_status,
+           'expired'::order_status, NULL, NULL, NULL,
+           format('venue_reset: the venue gave its id %%s to order %%s; it no longer has '
+                  'this order', %(exchange_order_id)s::text, %(order_id)s::text),
+           NULL, %(job_id)s::bigint
+    FROM retired
 )
 SELECT prior.status, moved.status FROM prior LEFT JOIN moved ON true;
 
+
+
+-- name: pipeline_venue_denies_order
+-- The venue answered "no such order" for an order it acknowledged and we hold as live.
+-- One answer proves little (a lookup may race the venue's own replication), so the first
+-- starts a clock; a venue still denying the order after the settle time has lost it (its
+-- data was reset) and the order is closed as expired, with the reason in order_events.
+-- Logs the call that got the answer (when named); returns the status afterwards.
+WITH prior AS (
+    SELECT id, status, venue_missing_since FROM orders WHERE id = %(order_id)s FOR UPDATE
+), moved AS (
+    UPDATE orders o
+    SET venue_missing_since = coalesce(prior.venue_missing_since, now()),
+        status = CASE WHEN lost.yes THEN 'expired'::order_status ELSE o.status END,
+        closed_at = CASE WHEN lost.yes THEN now() ELSE o.closed_at END,
+        last_error_code = CASE WHEN lost.yes THEN 'venue_lost' ELSE o.last_error_code END,
+        last_error_message = CASE WHEN lost.yes
+                                  THEN 'the venue no longer knows this order'
+                                  ELSE o.last_error_message END
+    FROM prior,
+         LATERAL (SELECT prior.venue_missing_since
+                         <= now() - make_interval(secs => %(settle_s)s) AS yes) lost
+    WHERE o.id = prior.id AND prior.status IN ('open', 'partially_filled')
+    RETURNING o.status, prior.status AS from_status, o.venue_missing_since
+), logged AS (
+    INSERT INTO order_events
+        (order_id, kind, from_status, to_status, call, outcome, message, latency_ms, job_id)
+    SELECT %(order_id)s::uuid, 'exchange_call'::order_event_kind, NULL::order_status,
+           NULL::order_status, %(call)s::text, 'ok'::call_outcome,
+           'not found at the venue'::text, %(latency_ms)s::integer, %(job_id)s::bigint
+    WHERE %(call)s::text IS NOT NULL
+    UNION ALL
+    SELECT %(order_id)s::uuid, 'status_change', from_status, status, NULL, NULL,
+           format('venue_lost: the venue has denied this order since %%s; its data was '
+                  'reset', venue_missing_since),
+           NULL, %(job_id)s::bigint
+    FROM moved
+    WHERE status <> from_status
+)
+SELECT coalesce(moved.status, prior.status) FROM prior LEFT JOIN moved ON true;
 
 -- name: pipeline_record_error
 UPDATE orders

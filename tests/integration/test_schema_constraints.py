@@ -140,7 +140,7 @@ async def test_fill_seen_twice_is_one_row(db_conn: AsyncConnection) -> None:
     # Without ON CONFLICT the duplicate is an error, so the guarantee is the schema's.
     with pytest.raises(errors.UniqueViolation) as excinfo:
         await db_conn.execute(FILL_INSERT.split("ON CONFLICT")[0], params)
-    assert excinfo.value.diag.constraint_name == "fills_credential_id_symbol_exchange_trade_id_key"
+    assert excinfo.value.diag.constraint_name == "fills_order_trade_uq"
     cur = await db_conn.execute("SELECT quote_amount FROM fills WHERE order_id = %s", (order,))
     assert await cur.fetchone() == (Decimal("200.000"),)
 

@@ -19,6 +19,7 @@ from worker.orders.state import (
     close_without_venue,
     lock_order,
     record_call,
+    venue_denies_order,
 )
 from worker.orders.venue_calls import fetch_with_trades, timed, trades_if_filled_more
 from worker.retry import RetryLater, backoff_s
@@ -49,10 +50,10 @@ async def cancel_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = 
 
     try:
         async with timed() as elapsed:
+            # By our client order id, which only this order ever carries: after a venue
+            # reset, its venue id may name a newer order that must not be cancelled.
             venue_order = await adapter.cancel_order(
-                order.symbol,
-                exchange_order_id=order.exchange_order_id,
-                client_order_id=None if order.exchange_order_id else order.client_order_id,
+                order.symbol, client_order_id=order.client_order_id
             )
             trades = await trades_if_filled_more(adapter, order, venue_order)
     except OrderNotFoundError as exc:
@@ -60,7 +61,7 @@ async def cancel_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = 
         await _record_call(ctx, order, "cancel_order", exc, elapsed(), job_id)
         found = await _fetch_or_retry(ctx, order, adapter, job_id)
         if found is None:
-            raise RetryLater("the venue does not know the order it just had", 2.0) from None
+            return await _denied(ctx, order, job_id)
         venue_order, trades = found
         call = None
     except ExchangeCallError as exc:
@@ -154,3 +155,16 @@ async def _record_call(
 ) -> None:
     async with transaction(ctx.pool) as conn:
         await record_call(conn, order.id, call, error=error, latency_ms=latency_ms, job_id=job_id)
+
+
+async def _denied(ctx: WorkerContext, order: OrderRow, job_id: int | None) -> str:
+    """Neither the cancel nor the lookup finds the order: once the venue has denied it for
+    the settle time it has lost it (expired); until then, come back."""
+    async with ctx.pool.connection() as conn:
+        status = await venue_denies_order(
+            conn, order, call=None, latency_ms=None,
+            settle_s=ctx.settings.order_settle_s, job_id=job_id,
+        )  # fmt: skip
+    if status in AT_VENUE:
+        raise RetryLater("the venue does not know the order it had", ctx.settings.order_settle_s)
+    return status.value

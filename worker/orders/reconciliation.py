@@ -17,7 +17,7 @@ from shared.exchange.errors import ExchangeCallError
 from shared.exchange.types import ExchangeOrder, Trade
 from worker.context import WorkerContext
 from worker.orders.placement import AT_VENUE
-from worker.orders.state import OrderRow, apply_venue_order, lock_order, record_call
+from worker.orders.state import OrderRow, apply_venue_order, lock_order, venue_denies_order
 from worker.orders.venue_calls import fetch_with_trades, trades_if_filled_more
 from worker.retry import RetryLater, backoff_s
 
@@ -34,8 +34,7 @@ async def reconcile_order(ctx: WorkerContext, order_id: UUID, job_id: int | None
     except ExchangeCallError as exc:
         raise RetryLater(f"reconcile: {exc.reason}", exc.retry_after_s or backoff_s(1)) from None
     if found is None:
-        await _note(ctx, order, "the venue no longer knows this order", job_id)
-        return "not_found"
+        return (await _denied(ctx, order, job_id)).value
     return (await _apply(ctx, order, *found, job_id=job_id)).value
 
 
@@ -59,9 +58,10 @@ async def reconcile_credential(
     changed = 0
     try:
         for symbol, symbol_orders in by_symbol.items():
-            still_open = {o.exchange_order_id: o for o in await adapter.fetch_open_orders(symbol)}
+            # Keyed by our client order id: after a venue reset, its ids name other orders.
+            still_open = {o.client_order_id: o for o in await adapter.fetch_open_orders(symbol)}
             for order in symbol_orders:
-                venue_order = still_open.get(order.exchange_order_id or "")
+                venue_order = still_open.get(order.client_order_id)
                 if venue_order is not None:
                     trades = await trades_if_filled_more(adapter, order, venue_order)
                     found: tuple[ExchangeOrder, list[Trade]] | None = (venue_order, trades)
@@ -70,9 +70,9 @@ async def reconcile_credential(
                         adapter, order, exchange_order_id=order.exchange_order_id
                     )
                 if found is None:
-                    await _note(ctx, order, "the venue no longer knows this order", job_id)
-                    continue
-                status = await _apply(ctx, order, *found, job_id=job_id)
+                    status = await _denied(ctx, order, job_id)
+                else:
+                    status = await _apply(ctx, order, *found, job_id=job_id)
                 changed += status is not order.status
     except ExchangeCallError as exc:
         raise RetryLater(f"reconcile: {exc.reason}", exc.retry_after_s or backoff_s(1)) from None
@@ -92,6 +92,14 @@ async def _apply(
         return await apply_venue_order(conn, order, venue_order, trades=trades, job_id=job_id)
 
 
-async def _note(ctx: WorkerContext, order: OrderRow, message: str, job_id: int | None) -> None:
+async def _denied(ctx: WorkerContext, order: OrderRow, job_id: int | None) -> OrderStatus:
+    """The venue no longer knows the order: expired once that has held for the settle time."""
     async with ctx.pool.connection() as conn:
-        await record_call(conn, order.id, "fetch_order", message=message, job_id=job_id)
+        return await venue_denies_order(
+            conn,
+            order,
+            call="fetch_order",
+            latency_ms=None,
+            settle_s=ctx.settings.order_settle_s,
+            job_id=job_id,
+        )

@@ -323,6 +323,33 @@ async def apply_venue_order(
     return OrderStatus(after if after is not None else prior)
 
 
+async def venue_denies_order(
+    conn: AsyncConnection[Any],
+    order: OrderRow,
+    *,
+    call: str | None,
+    latency_ms: int | None,
+    settle_s: float,
+    job_id: int | None,
+) -> OrderStatus:
+    """The venue says it has no such order, though it acknowledged it: logs the call (if
+    named) and closes the order as expired once the venue has denied it for `settle_s` (it has lost
+    it: a reset); the status afterwards."""
+    cur = await conn.execute(
+        query("pipeline_venue_denies_order"),
+        {
+            "order_id": order.id,
+            "settle_s": settle_s,
+            "call": call,
+            "latency_ms": latency_ms,
+            "job_id": job_id,
+        },
+    )
+    row = await cur.fetchone()
+    assert row is not None, f"venue_denies_order: order {order.id} does not exist"
+    return OrderStatus(row[0])
+
+
 def error_code(error: ExchangeCallError | None) -> str | None:
     if error is None:
         return None

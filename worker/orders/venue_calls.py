@@ -37,9 +37,17 @@ async def fetch_with_trades(
     exchange_order_id: str | None = None,
     client_order_id: str | None = None,
 ) -> tuple[ExchangeOrder, list[Trade]] | None:
+    """The venue's copy of `order` and its new trades; None when the venue has no such
+    order. A venue that reset its data reuses its ids: an order found under our venue id
+    but carrying another client order id is not ours, and counts as not found."""
     venue_order = await adapter.fetch_order(
         order.symbol, exchange_order_id=exchange_order_id, client_order_id=client_order_id
     )
-    if venue_order is None:
+    if venue_order is None or not is_same_order(order, venue_order):
         return None
     return venue_order, await trades_if_filled_more(adapter, order, venue_order)
+
+
+def is_same_order(order: OrderRow, venue_order: ExchangeOrder) -> bool:
+    """Whether the venue's order is ours: every order is sent with our client order id."""
+    return venue_order.client_order_id in (None, order.client_order_id)
