@@ -91,7 +91,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 def _dev(args: argparse.Namespace, settings: Settings) -> int:
     from tradebridge.dev import run_dev
 
-    return run_dev(settings)
+    return run_dev(settings, reset=args.reset)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,7 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
     web.add_argument("--port", type=int, default=None, help="default: PORT")
     web.set_defaults(run=_web)
     commands.add_parser("worker", help="run the job worker").set_defaults(run=_worker)
-    commands.add_parser("dev", help="run everything on this machine").set_defaults(run=_dev)
+    dev = commands.add_parser("dev", help="run everything on this machine")
+    dev.add_argument(
+        "--reset",
+        action="store_true",
+        help="first drop the dev database and the dev secrets (.tradebridge/dev.env)",
+    )
+    dev.set_defaults(run=_dev)
     return parser
 
 

@@ -7,6 +7,12 @@ stops every child and leaves nothing running.
 
 Dev secrets (sealing key pair, admin token, the paper account's key) live in the
 git-ignored `.tradebridge/dev.env`, so credentials sealed in one run open in the next.
+
+The paper exchange keeps nothing: every run starts it empty, as a testnet is after a
+wipe, while the database, the demo credential and the demo bots carry over. The order
+pipeline treats that as the venue reset it is (its ids start again; orders it no longer
+knows expire), so every start works. `--reset` drops the dev database and the dev
+secrets first, for a start from nothing.
 """
 
 from __future__ import annotations
@@ -20,14 +26,18 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import psycopg
+from psycopg import sql
 
 from shared.credentials import CredentialSecrets, masked_hint, seal_credential_secrets
+from shared.db.embedded import ensure_database, with_database
 from shared.db.migrate import migrate
 from shared.db.resolve import with_resolved_database
 from shared.domain import CredentialEnvironment
+from shared.errors import ConfigurationError
 from shared.repositories.clients import create_client, get_client_by_name, issue_api_token
 from shared.repositories.credentials import NewCredential, insert_credential
 from shared.sealing import generate_key_pair, load_public_key
@@ -35,7 +45,6 @@ from shared.settings import Settings
 
 DEV_ENV = Path(".tradebridge/dev.env")
 DEMO_CLIENT = "demo"
-PAPER_PORT = 8765
 
 
 def _dev_secrets() -> dict[str, str]:
@@ -134,19 +143,38 @@ def _demo_bots(web_url: str, token: str, credential_id: str) -> list[str]:
     return started
 
 
-def run_dev(settings: Settings) -> int:
+def reset_dev(database_url: str) -> None:
+    """Drop the dev database (created again, empty, right after) and the dev secrets."""
+    name = urlsplit(database_url).path.lstrip("/")
+    server_url = with_database(database_url, "postgres")
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+    ensure_database(server_url, name)
+    print(f"reset: dropped database {name!r} and created it empty")
+    if DEV_ENV.exists():
+        DEV_ENV.unlink()
+        print(f"reset: removed {DEV_ENV} (new sealing keys, admin token and paper account)")
+
+
+def run_dev(settings: Settings, *, reset: bool = False) -> int:
+    if settings.is_production:
+        raise ConfigurationError("tradebridge dev does not run with TRADEBRIDGE_ENV=production")
     settings = with_resolved_database(settings)
     assert settings.database_url is not None
+    if reset:
+        reset_dev(settings.database_url)
     for name in asyncio.run(migrate(settings.database_url)):
         print(f"applied {name}")
     keys = _dev_secrets()
-    paper_url = f"http://127.0.0.1:{PAPER_PORT}"
+    paper_url = settings.paper_exchange_url.rstrip("/")
+    paper_port = urlsplit(paper_url).port or 80
     web_url = f"http://{settings.web_host}:{settings.web_port}"
     env = {
         **os.environ,
         **{k: v for k, v in keys.items() if k.startswith("TRADEBRIDGE_")},
         "DATABASE_URL": settings.database_url,
-        "TRADEBRIDGE_PAPER_EXCHANGE_URL": paper_url,
     }
     web_env = {k: v for k, v in env.items() if k != "TRADEBRIDGE_SEALING_PRIVATE_KEY"}
     children: list[subprocess.Popen[bytes]] = []
@@ -157,7 +185,7 @@ def run_dev(settings: Settings) -> int:
         children.append(subprocess.Popen(command, env=child_env))  # noqa: S603
 
     try:
-        start(["paper-exchange", "--port", str(PAPER_PORT)], env)
+        start(["paper-exchange", "--port", str(paper_port)], env)
         _wait_http(f"{paper_url}/api/v3/ping")
         httpx.post(
             f"{paper_url}/_admin/accounts",

@@ -1,0 +1,95 @@
+"""`tradebridge dev` works on every start: the real command, run again and again on one
+database, each run's demo order filled; `--reset` starts from nothing and says so."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+pytestmark = pytest.mark.slow
+
+BANNER_ORDER = re.compile(r"demo order\s+HTTP (\d+): .*?\"id\":\s*\"([0-9a-f-]{36})\"")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _order_status(db_url: str, order_id: str) -> str | None:
+    with psycopg.connect(db_url) as conn:
+        row = conn.execute("SELECT status::text FROM orders WHERE id = %s", (order_id,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _run_dev_until_demo_order_fills(db_url: str, workdir: Path, *args: str) -> str:
+    """Start `tradebridge dev`, wait for its demo order to fill, Ctrl-C it; its output."""
+    env = {
+        **os.environ,
+        "TRADEBRIDGE_ENV": "dev",
+        "DATABASE_URL": db_url,
+        "PORT": str(_free_port()),
+        "TRADEBRIDGE_PAPER_EXCHANGE_URL": f"http://127.0.0.1:{_free_port()}",
+        "TRADEBRIDGE_WORKER_METRICS_PORT": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tradebridge", "dev", *args],
+        cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    output: list[str] = []
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 90
+        match = None
+        while match is None and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            output.append(line)
+            match = BANNER_ORDER.search(line)
+        assert match is not None, "no demo order in the banner:\n" + "".join(output)
+        assert match.group(1) == "202", "".join(output)
+        order_id = match.group(2)
+        while _order_status(db_url, order_id) != "filled":
+            assert time.monotonic() < deadline, (
+                f"demo order {order_id} is {_order_status(db_url, order_id)}:\n" + "".join(output)
+            )
+            time.sleep(0.3)
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=40)
+        output.append(rest)
+        assert process.returncode == 0, "".join(output)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return "".join(output)
+
+
+def test_dev_places_and_fills_its_demo_order_on_every_start(db_url: str, tmp_path: Path) -> None:
+    for _ in range(3):
+        _run_dev_until_demo_order_fills(db_url, tmp_path)
+    with psycopg.connect(db_url) as conn:
+        demo_orders = conn.execute(
+            "SELECT count(*) FILTER (WHERE status = 'filled'), count(*)"
+            " FROM orders WHERE bot_id IS NULL"
+        ).fetchone()
+    assert demo_orders == (3, 3)
+
+    output = _run_dev_until_demo_order_fills(db_url, tmp_path, "--reset")
+    assert "reset: dropped database" in output
+    assert "reset: removed .tradebridge/dev.env" in output
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("SELECT count(*) FROM orders WHERE bot_id IS NULL").fetchone() == (1,)
