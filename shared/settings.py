@@ -59,12 +59,17 @@ class Settings:
     worker_queues: tuple[str, ...] = ()
     worker_shutdown_timeout_s: float = 30.0
     worker_metrics_port: int = 9100
-    worker_heartbeat_s: float = 5.0
+    # Recovery after a lost worker takes at most stalled-after + the retry_stalled_jobs
+    # period (5 s) + a poll: ~12 s. Shorter would re-queue jobs of a worker that is only
+    # slow (a busy host, a long GC): harmless to orders (a re-run looks the order up and
+    # waits out the settle time before any send) but wasted work. See docs/operations.md.
+    worker_heartbeat_s: float = 2.0
     # How often an idle worker looks for jobs that became due (retries, bot ticks):
     # procrastinate is notified of new jobs, not of scheduled ones falling due.
     worker_poll_interval_s: float = 0.5
-    # A `doing` job whose worker has not beaten for this long is re-queued.
-    worker_stalled_after_s: float = 30.0
+    # A `doing` job whose worker has not beaten for this long (three beats) is re-queued,
+    # and /health/worker stops counting that worker.
+    worker_stalled_after_s: float = 6.0
     # Finished jobs (succeeded, failed, cancelled, aborted) and their events are deleted
     # this long after they finished; 0 keeps them forever. order_events and fills, the
     # business history, are never pruned.

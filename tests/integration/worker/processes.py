@@ -104,7 +104,7 @@ class WorkerProcess:
         return None
 
     def tail(self, lines: int = 40) -> str:
-        with contextlib.suppress(OSError):
+        if not self._log.closed:  # a killed or exited worker's log is closed already
             self._log.flush()
         try:
             text = self.log_path.read_text(errors="replace")

@@ -3,7 +3,7 @@
 The in-process `worker` fixture only creates clients/credentials and submits intents
 (it never runs jobs here: no `drain`). Jobs run in subprocesses with short timings
 (heartbeat 0.5 s, stalled after 2 s, exchange timeout 1.5 s, settle 1.5 s). After a
-SIGKILL the job stays `doing` until `retry_stalled_jobs` (every 10 s) re-queues it on
+SIGKILL the job stays `doing` until `retry_stalled_jobs` (every 5 s) re-queues it on
 the fresh worker, so recovery is given ~30 s.
 
 Every case checks the venue's own books: one venue order for the client order id, our
@@ -24,6 +24,7 @@ from uuid import UUID
 import pytest
 
 from shared.domain import OrderType
+from shared.settings import Settings
 from tests.fixtures.fix_paper import PaperAccount
 from tests.fixtures.fix_worker import WorkerHarness
 from tests.integration.worker.processes import HoldingProxy, WorkerProcess, wait_for, worker_env
@@ -96,7 +97,7 @@ class Rig:
             )
             return bool(rows[0][0] == 0)
 
-        # A job killed mid-run is re-queued by retry_stalled_jobs (10 s tick) and reruns.
+        # A job killed mid-run is re-queued by retry_stalled_jobs (5 s tick) and reruns.
         await self.wait(nothing_doing, RECOVERY_S, "no job left doing")
         assert await self.worker.fetch("SELECT * FROM ops.stuck_jobs") == []
         return order
@@ -306,3 +307,49 @@ async def test_stalled_job_whose_queueing_lock_twin_is_queued_does_not_break_the
     assert jobs[str(twin)] == "todo"
     assert jobs[str(stalled_reconcile)] != "doing"
     assert await worker.fetch("SELECT count(*) FROM ops.stuck_jobs") == [(0,)]
+
+
+async def test_a_killed_workers_order_recovers_within_seconds_on_default_timings(
+    rig: Rig,
+) -> None:
+    """Issue 12 item 6, with the shipped heartbeat, stall, sweep and settle settings (not
+    the short ones above): SIGKILL while the order request is in flight; a replica that
+    was already running reaches the venue outcome within 15 s of the kill, sending once."""
+    defaults = Settings()
+    shipped = {
+        "TRADEBRIDGE_WORKER_HEARTBEAT_S": str(defaults.worker_heartbeat_s),
+        "TRADEBRIDGE_WORKER_STALLED_AFTER_S": str(defaults.worker_stalled_after_s),
+        "TRADEBRIDGE_ORDER_SETTLE_S": str(defaults.order_settle_s),
+        "TRADEBRIDGE_EXCHANGE_TIMEOUT_MS": str(defaults.exchange_timeout_ms),
+        "TRADEBRIDGE_EXCHANGE_RECV_WINDOW_MS": str(defaults.exchange_recv_window_ms),
+    }
+    proxy = HoldingProxy(rig.worker.paper.url)
+    proxy_url = proxy.start()
+    try:
+        proxy.arm()
+        client_id, credential_id = await rig.worker.client_with_credential(rig.account)
+        doomed = rig.start(paper_url=proxy_url, **shipped)
+        order_id = await rig.worker.submit(client_id, credential_id, amount="0.002")
+
+        async def held() -> bool:
+            return proxy.held.is_set()
+
+        await rig.wait(held, 30, "the order request held by the proxy", every_s=0.005)
+        rig.start(**shipped)
+
+        async def two_workers_beating() -> bool:
+            rows = await rig.worker.fetch("SELECT count(*) FROM procrastinate_workers")
+            return bool(rows[0][0] >= 2)
+
+        await rig.wait(two_workers_beating, 30, "the replica's first heartbeat")
+        killed_at = time.monotonic()
+        doomed.kill()
+    finally:
+        proxy.stop()
+    assert (await rig.worker.order(order_id))["status"] == "submitting", rig.logs()
+
+    await rig.wait(rig.worker.status_is(order_id, "filled"), 15, "filled within 15 s of the kill")
+    recovered_in = time.monotonic() - killed_at
+    print(f"recovered {recovered_in:.1f} s after SIGKILL")
+    await rig.assert_recovered(order_id)
+    assert await rig.order_posts() == 1
