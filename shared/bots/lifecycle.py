@@ -1,8 +1,9 @@
 """Creating, changing, starting, stopping and archiving bots, in the caller's transaction.
 
 A running bot is a chain of `bot_tick` jobs, at most one pending per bot (queueing lock).
-Stopping is a status change: the worker's next tick sees it, exits and cancels.
-Archiving stops the bot and writes cancel intents for its open orders at once.
+Stopping and archiving change the status and write cancel intents for the bot's live
+orders in the same transaction (the path the kill switch uses too), so its quotes come
+off the venue at once, not at its next tick; that tick only sees the status and exits.
 """
 
 from __future__ import annotations
@@ -117,18 +118,24 @@ async def start_bot(
     return started
 
 
-async def stop_bot(conn: AsyncConnection, *, client_id: UUID, bot_id: UUID) -> bots_repo.Bot:
-    """Idempotent. The worker's next tick sees the status, exits and cancels its quotes."""
+async def stop_bot(
+    conn: AsyncConnection, job_app: App, *, client_id: UUID, bot_id: UUID, requested_by: str
+) -> tuple[bots_repo.Bot, list[UUID]]:
+    """Stop the bot and write cancel intents for its live orders. Idempotent: a stopped
+    bot keeps its status; an order already asked to cancel is not asked again."""
     bot = await bots_repo.lock_bot(conn, client_id, bot_id)
     if bot is None:
         raise _not_found(bot_id)
-    if bot.status is BotStatus.STOPPED:
-        return bot
-    stopped = await bots_repo.set_bot_status(
-        conn, client_id, bot_id, BotStatus.STOPPED, "stopped by user"
+    if bot.status is not BotStatus.STOPPED:
+        stopped = await bots_repo.set_bot_status(
+            conn, client_id, bot_id, BotStatus.STOPPED, "stopped by user"
+        )
+        assert stopped is not None
+        bot = stopped
+    canceled = await cancel_open_orders_of_bot(
+        conn, job_app, client_id=client_id, bot_id=bot_id, requested_by=requested_by
     )
-    assert stopped is not None
-    return stopped
+    return bot, canceled
 
 
 async def archive_bot(

@@ -78,6 +78,15 @@ class VenueBreaker:
         )
 
 
+class UnguardedBreaker(VenueBreaker):
+    """Lets every call through and records nothing: for the calls that must go out
+    whatever the venue's breaker says (cancels under a kill switch)."""
+
+    @asynccontextmanager
+    async def guard(self) -> AsyncIterator[None]:
+        yield
+
+
 class BreakerRegistry:
     """One breaker per (venue, host) per process."""
 

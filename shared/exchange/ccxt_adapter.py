@@ -3,10 +3,15 @@
 One instance per credential (one ccxt client, its own HTTP session). Reads are retried
 by tenacity; sends are not — a create-order timeout comes back as AmbiguousExchangeError
 and the order pipeline looks the order up by client id before anything else.
+
+`bypassing_breaker()` is the same adapter with the breaker step let through, for the one
+caller that must not wait on it: cancels under an engaged kill switch
+(worker.orders.cancellation says why). The budget and the error map still apply.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
@@ -16,7 +21,7 @@ import ccxt
 import ccxt.async_support as ccxt_async
 
 from shared.domain import OrderType
-from shared.exchange.breaker import VenueBreaker
+from shared.exchange.breaker import UnguardedBreaker, VenueBreaker
 from shared.exchange.budget import RequestBudget
 from shared.exchange.ccxt_parsing import (
     parse_balance,
@@ -82,6 +87,13 @@ class CcxtAdapter:
         self._weights = weights if weights is not None else {}
         self._observer = observer
         self._markets: dict[str, Market] | None = None
+
+    def bypassing_breaker(self) -> CcxtAdapter:
+        """This adapter (same client, budget and markets) with calls that neither wait on
+        the venue's breaker nor count toward it."""
+        twin = copy.copy(self)
+        twin.breaker = UnguardedBreaker(self.breaker.name)
+        return twin
 
     # ------------------------------------------------------------------ plumbing
 

@@ -35,18 +35,27 @@ ON CONFLICT (credential_id) DO UPDATE SET
     last_error_at = EXCLUDED.last_error_at;
 
 -- name: kill_switch_orders_in_scope
--- Live orders covered by an engaged kill switch; each gets a cancel intent.
+-- Live orders covered by an engaged kill switch; each gets a cancel intent. Locked in id
+-- order first, as every multi-row lock of orders is (no deadlock with a reconciliation
+-- or a bot's cancels over the same orders).
+WITH locked AS MATERIALIZED (
+    SELECT o.id
+    FROM orders o
+    JOIN kill_switches k ON k.id = %(kill_switch_id)s
+    WHERE k.released_at IS NULL
+      AND NOT order_status_is_terminal(o.status)
+      AND (
+          k.scope = 'global'
+          OR (k.scope = 'client' AND o.client_id = k.client_id)
+          OR (k.scope = 'bot' AND o.bot_id = k.bot_id)
+      )
+    ORDER BY o.id
+    FOR UPDATE OF o
+)
 UPDATE orders o
 SET cancel_requested_at = coalesce(o.cancel_requested_at, now())
-FROM kill_switches k
-WHERE k.id = %(kill_switch_id)s
-  AND k.released_at IS NULL
-  AND NOT order_status_is_terminal(o.status)
-  AND (
-      k.scope = 'global'
-      OR (k.scope = 'client' AND o.client_id = k.client_id)
-      OR (k.scope = 'bot' AND o.bot_id = k.bot_id)
-  )
+FROM locked
+WHERE o.id = locked.id
 RETURNING o.id;
 
 -- name: kill_switch_stop_bots_in_scope

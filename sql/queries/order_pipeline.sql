@@ -235,12 +235,22 @@ SELECT id, client_id, exchange, environment, api_base_url, sealed_secret, key_id
 FROM exchange_credentials
 WHERE id = %(credential_id)s;
 
--- name: pipeline_live_orders_of_credential
-SELECT id
-FROM orders
-WHERE credential_id = %(credential_id)s
-  AND status IN ('open', 'partially_filled')
-ORDER BY symbol, created_at;
+-- name: pipeline_lock_live_orders_of_credential
+-- Every open order of a credential, locked in one statement in id order: the order every
+-- multi-row lock of orders takes (one by one in another order, a reconciliation
+-- deadlocked with a cancel over many orders).
+SELECT
+    o.id, o.client_id, o.credential_id, o.bot_id, o.symbol, o.side, o.type,
+    o.time_in_force, o.amount, o.price, o.client_order_id, o.exchange_order_id,
+    o.status, o.filled_amount, o.attempts, o.cancel_requested_at, o.submitted_at,
+    o.created_at, o.updated_at,
+    c.exchange, c.environment, c.revoked_at AS credential_revoked_at
+FROM orders o
+JOIN exchange_credentials c ON c.id = o.credential_id
+WHERE o.credential_id = %(credential_id)s
+  AND o.status IN ('open', 'partially_filled')
+ORDER BY o.id
+FOR UPDATE OF o;
 
 -- name: pipeline_credentials_with_live_orders
 -- For the reconciliation sweep: credentials whose open orders were not looked at lately.

@@ -90,13 +90,24 @@ RETURNING id, client_id, credential_id, bot_id, source, bot_tick, bot_leg, symbo
           created_at, updated_at;
 
 -- name: request_cancel_of_open_bot_orders
-UPDATE orders
+-- Rows are locked in id order first, as every multi-row lock of orders is (an UPDATE
+-- alone locks in scan order, and two writers locking the same orders in different
+-- orders deadlock).
+WITH locked AS MATERIALIZED (
+    SELECT id
+    FROM orders
+    WHERE bot_id = %(bot_id)s
+      AND client_id = %(client_id)s
+      AND cancel_requested_at IS NULL
+      AND NOT order_status_is_terminal(status)
+    ORDER BY id
+    FOR UPDATE
+)
+UPDATE orders o
 SET cancel_requested_at = now()
-WHERE bot_id = %(bot_id)s
-  AND client_id = %(client_id)s
-  AND cancel_requested_at IS NULL
-  AND NOT order_status_is_terminal(status)
-RETURNING id;
+FROM locked
+WHERE o.id = locked.id
+RETURNING o.id;
 
 -- name: list_order_events
 SELECT id, order_id, kind, from_status, to_status, attempt, call, outcome, error_class,

@@ -10,7 +10,7 @@ from shared.bots.config import SpreadConfig
 from shared.domain import OrderSide, OrderStatus
 from shared.exchange.types import AssetBalance, Market
 from worker.bots.model import LiveOrder, MarketView, Snapshot
-from worker.bots.spread import decide_spread, skew_bps
+from worker.bots.spread import CANCEL_RECHECK_S, decide_spread, skew_bps
 
 MARKET = Market(
     symbol="BTC/USDT", base="BTC", quote="USDT", price_tick=D("0.01"), amount_step=D("0.00001"),
@@ -66,27 +66,52 @@ def test_levels_step_out_by_half_a_spread_each() -> None:
     ]  # fmt: skip
 
 
-def test_quotes_within_tolerance_are_kept_and_drifted_ones_replaced() -> None:
+def being_canceled(leg: str, price: str) -> LiveOrder:
+    side = OrderSide.BUY if leg.startswith("bid") else OrderSide.SELL
+    return LiveOrder(uuid.uuid4(), leg, side, D(price), D("0.01"), OrderStatus.OPEN,
+                     cancel_requested=True)  # fmt: skip
+
+
+def test_drifted_quotes_are_canceled_and_replaced_once_the_venue_confirms() -> None:
     kept_bid = quote("bid-1", "59945")  # 5 bps at tolerance 5: kept
-    drifted_ask = quote("ask-1", "60100")  # 6.7 bps away: replaced
+    drifted_ask = quote("ask-1", "60100")  # 6.7 bps away: canceled
     decision = decide_spread(config(), snapshot(orders=(kept_bid, drifted_ask)))
     assert decision.cancel == (drifted_ask.id,)
-    assert [p.leg for p in decision.place] == ["ask-1"]
+    assert decision.place == ()  # its replacement waits for the venue's confirmation
+    assert decision.skips == ("ask side waits: 1 cancel(s) not yet confirmed by the venue",)
+    assert decision.next_tick_in_s == CANCEL_RECHECK_S
+    # Confirmed (the order is no longer live): the replacement goes up.
+    confirmed = decide_spread(config(), snapshot(orders=(kept_bid,)))
+    assert [p.leg for p in confirmed.place] == ["ask-1"]
+    assert confirmed.next_tick_in_s == 10
+
+
+def test_a_side_never_has_more_than_levels_orders_counting_unconfirmed_cancels() -> None:
+    leaving = (being_canceled("bid-1", "59000"), being_canceled("bid-2", "58900"))
+    drifted = (quote("ask-1", "61000"), quote("ask-2", "61100"))
+    decision = decide_spread(config(levels=2), snapshot(orders=(*leaving, *drifted)))
+    assert set(decision.cancel) == {o.id for o in drifted}
+    assert decision.place == ()
+    assert decision.skips == (
+        "bid side waits: 2 cancel(s) not yet confirmed by the venue",
+        "ask side waits: 2 cancel(s) not yet confirmed by the venue",
+    )
+    # One side confirmed, the other not: only the confirmed side quotes.
+    decision = decide_spread(config(levels=2), snapshot(orders=leaving))
+    assert [p.leg for p in decision.place] == ["ask-1", "ask-2"]
 
 
 def test_duplicates_and_unknown_legs_are_canceled() -> None:
     first, twin, stray = quote("bid-1", "59940"), quote("bid-1", "59940"), quote("bid-4", "59700")
     decision = decide_spread(config(), snapshot(orders=(first, twin, stray)))
     assert set(decision.cancel) == {twin.id, stray.id}
-    assert [p.leg for p in decision.place] == ["ask-1"]
+    assert [p.leg for p in decision.place] == ["ask-1"]  # bid-1 stands: nothing to add
 
 
 def test_orders_being_canceled_are_not_quotes() -> None:
-    leaving = LiveOrder(uuid.uuid4(), "bid-1", OrderSide.BUY, D("59940"), D("0.01"),
-                        OrderStatus.OPEN, cancel_requested=True)  # fmt: skip
-    decision = decide_spread(config(), snapshot(orders=(leaving,)))
+    decision = decide_spread(config(), snapshot(orders=(being_canceled("bid-1", "59940"),)))
     assert decision.cancel == ()
-    assert [p.leg for p in decision.place] == ["bid-1", "ask-1"]
+    assert [p.leg for p in decision.place] == ["ask-1"]  # the bid waits for its cancel
 
 
 def test_skew_lowers_quotes_when_long_base_and_raises_them_when_short() -> None:
@@ -119,10 +144,7 @@ def test_unfunded_side_pauses_with_a_reason() -> None:
     assert no_usdt.skips[0].startswith("bid side paused: insufficient USDT")
 
 
-def test_funds_of_canceled_quotes_count_and_pending_intents_are_reserved() -> None:
-    drifted = quote("ask-1", "61000")  # locks 0.01 BTC at the venue, about to be released
-    decision = decide_spread(config(), snapshot(orders=(drifted,), btc="0"))
-    assert [p.leg for p in decision.place] == ["bid-1", "ask-1"]
+def test_pending_intents_are_reserved() -> None:
     pending_bid = quote("bid-1", "59940", status=OrderStatus.ACCEPTED)  # not locked yet
     decision = decide_spread(config(levels=2), snapshot(orders=(pending_bid,), usdt="700"))
     assert [p.leg for p in decision.place] == ["ask-1", "ask-2"]

@@ -79,6 +79,18 @@ def test_balance_policy_and_the_band_bring_inventory_back() -> None:
     way_short = snapshot(btc="0.5", usdt="60000")  # share 0.33: outside the band
     decision = decide_volume(config(), way_short, progress(last=OrderSide.BUY), "s")
     assert decision.place[0].side is OrderSide.BUY  # alternate would sell; the band wins
+    assert decision.skips == (
+        "sell slice skipped (side_policy alternate): the inventory is 33.3% BTC by value, "
+        "outside the 40%-60% band; the bot buys until it is back inside",
+    )
+    # When the band and alternate agree, there is nothing to explain.
+    decision = decide_volume(config(), way_short, progress(last=OrderSide.SELL), "s")
+    assert (decision.place[0].side, decision.skips) == (OrderSide.BUY, ())
+    way_long = snapshot(btc="2", usdt="30000")  # share 0.8
+    decision = decide_volume(config(), way_long, progress(last=OrderSide.SELL), "s")
+    assert decision.place[0].side is OrderSide.SELL
+    assert decision.skips[0].startswith("buy slice skipped (side_policy alternate)")
+    assert "the bot sells until" in decision.skips[0]
 
 
 def test_never_crosses_its_own_resting_orders() -> None:

@@ -163,12 +163,16 @@ class BotController(Controller):
     @post(
         "/{bot_id:uuid}/stop",
         operation_id="stopBot",
-        summary="Stop a bot; its next tick exits and cancels its quotes",
+        summary="Stop a bot and cancel its open orders now (no-op if stopped)",
         status_code=200,
         responses=error_responses(404),
     )
-    async def stop_bot(self, conn: Conn, client: Client, bot_id: FromPath[UUID]) -> BotRead:
-        bot = await lifecycle.stop_bot(conn, client_id=client.client_id, bot_id=bot_id)
+    async def stop_bot(
+        self, conn: Conn, client: Client, job_app: JobApp, bot_id: FromPath[UUID]
+    ) -> BotRead:
+        bot, _ = await lifecycle.stop_bot(
+            conn, job_app, client_id=client.client_id, bot_id=bot_id, requested_by=client.actor
+        )
         return BotRead.of(bot)
 
 

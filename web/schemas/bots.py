@@ -89,8 +89,9 @@ class BotRead(msgspec.Struct, frozen=True, kw_only=True):
     archived_at: datetime | None
     # Filled in by GET /v1/bots/{id} only (lists stay one query).
     quotes: list[BotQuoteRead] | None = None
-    # The newest tick that skipped something (a paused side, a venue outage...). The reason
-    # of an error is `status_reason` while `status` is `error`.
+    # The newest tick that skipped something (a paused side, a requote waiting for its
+    # cancels, a side the inventory band overrode, a venue outage...). The reason of an
+    # error is `status_reason` while `status` is `error`.
     last_skip_reasons: list[str] | None = None
     last_skip_tick: int | None = None
     last_skip_at: datetime | None = None

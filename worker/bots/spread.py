@@ -6,6 +6,13 @@ Skew: with the base asset's value share `s` and target `t`, the deviation is sca
 `-inventory_skew_bps * deviation` (bps of the mid): too much base lowers them (the ask gets
 hit sooner, the bid later), too little raises them. The lean is capped at spread/2 so a
 bid never goes above the mid nor an ask below it.
+
+A requote never doubles the book: a side with any order whose cancel is requested (now
+or earlier) but not yet confirmed by the venue places nothing until it is, and says so
+in the skips; the next tick comes sooner (CANCEL_RECHECK_S) to put the replacements up
+once the venue confirms. So a side never has more than `levels` orders live at the
+venue, counting the ones on their way out, and a stale quote cannot fill next to its
+replacement.
 """
 
 from __future__ import annotations
@@ -26,9 +33,16 @@ from worker.bots.model import (
     venue_minimum_problem,
 )
 
+# How soon a tick comes back when a side waits for the venue to confirm its cancels.
+CANCEL_RECHECK_S = 2.0
+
+
+def side_label(side: OrderSide) -> str:
+    return "bid" if side is OrderSide.BUY else "ask"
+
 
 def leg_name(side: OrderSide, level: int) -> str:
-    return f"{'bid' if side is OrderSide.BUY else 'ask'}-{level}"
+    return f"{side_label(side)}-{level}"
 
 
 def skew_bps(config: SpreadConfig, snapshot: Snapshot) -> Decimal:
@@ -96,21 +110,34 @@ def decide_spread(config: SpreadConfig, snapshot: Snapshot) -> Decision:
         else:
             kept[order.leg] = order
 
-    # Funds for new quotes: the venue's free balance, plus what the cancels release, minus
-    # what our own not-yet-sent orders will lock when they reach the venue.
+    # Orders on their way out, per side: asked to cancel by an earlier tick (not yet
+    # confirmed, as they are still live) or by this one.
+    leaving: dict[OrderSide, int] = {OrderSide.BUY: 0, OrderSide.SELL: 0}
+    for order in (*cancel, *(o for o in snapshot.orders if o.cancel_requested)):
+        leaving[order.side] += 1
+    waiting: set[OrderSide] = set()
+    for side, count in leaving.items():
+        if count and any(p.side is side and p.leg not in kept for p in wanted):
+            waiting.add(side)
+            skips.append(
+                f"{side_label(side)} side waits: {count} cancel(s) not yet confirmed by the venue"
+            )
+
+    # Funds for new quotes: the venue's free balance minus what our own not-yet-sent
+    # orders will lock when they reach the venue (a cancel releases nothing before the
+    # venue confirms it, and a side with cancels pending places nothing anyway).
     def reserve(order: LiveOrder) -> Decimal:
         if order.side is OrderSide.BUY:
             return order.remaining * (order.price or mid)
         return order.remaining
 
     available = {
-        side: (snapshot.free(market.quote if side is OrderSide.BUY else market.base))
-        + sum((reserve(o) for o in cancel if o.side is side and o.at_venue), Decimal(0))
+        side: snapshot.free(market.quote if side is OrderSide.BUY else market.base)
         - sum((reserve(o) for o in kept.values() if o.side is side and not o.at_venue), Decimal(0))
         for side in (OrderSide.BUY, OrderSide.SELL)
     }
     place: list[PlannedOrder] = []
-    paused: set[OrderSide] = set()
+    paused = set(waiting)
     for planned in wanted:
         if planned.leg in kept or planned.side in paused:
             continue
@@ -118,16 +145,16 @@ def decide_spread(config: SpreadConfig, snapshot: Snapshot) -> Decision:
         need = planned.amount * planned.price if planned.side is OrderSide.BUY else planned.amount
         if need > available[planned.side]:
             paused.add(planned.side)
-            side_name = "bid" if planned.side is OrderSide.BUY else "ask"
             skips.append(
-                f"{side_name} side paused: insufficient {asset} "
+                f"{side_label(planned.side)} side paused: insufficient {asset} "
                 f"(needs {fmt(need)}, available {fmt(max(available[planned.side], Decimal(0)))})"
             )
             continue
         available[planned.side] -= need
         place.append(planned)
+    refresh_s = float(config.refresh_interval_s)
     return Decision(
-        next_tick_in_s=float(config.refresh_interval_s),
+        next_tick_in_s=min(refresh_s, CANCEL_RECHECK_S) if waiting else refresh_s,
         place=tuple(place),
         cancel=tuple(o.id for o in cancel),
         skips=tuple(skips),

@@ -285,7 +285,9 @@ async def _write_intents(
     ctx: WorkerContext, conn: AsyncConnection[Any], bot: Bot, n: int, decision: Decision
 ) -> tuple[int, int, tuple[str, ...]]:
     canceled = 0
-    for order_id in decision.cancel:
+    # In id order: the lock order of every multi-row lock of orders (no deadlock with a
+    # reconciliation or a kill switch over the same orders).
+    for order_id in sorted(decision.cancel):
         try:
             await request_cancel(
                 conn, ctx.job_app, client_id=bot.client_id, order_id=order_id,

@@ -4,6 +4,10 @@ bot's own resting orders. Pure: a snapshot in, a Decision out.
 
 Randomness comes from `random.Random(seed)` with a seed derived from (bot, tick), so a
 re-run of a tick draws the same slice and the same delay.
+
+Inventory outside the band around 50/50 decides the side whatever `side_policy` says;
+when that overrides `alternate`, the tick says so in its skips (the skipped side and
+why), so a bot that only buys or only sells explains itself in GET /v1/bots/{id}.
 """
 
 from __future__ import annotations
@@ -48,13 +52,40 @@ def seconds_to_next_day(now: datetime) -> float:
     return (start_of_day(now) + timedelta(days=1) - now).total_seconds()
 
 
-def choose_side(config: VolumeConfig, snapshot: Snapshot, last_side: OrderSide | None) -> OrderSide:
+@dataclass(frozen=True, slots=True)
+class SideChoice:
+    side: OrderSide
+    # Why the configured policy was not followed (the inventory band won), if it was not.
+    overridden: str | None = None
+
+
+def choose_side(
+    config: VolumeConfig, snapshot: Snapshot, last_side: OrderSide | None
+) -> SideChoice:
     share = base_value_share(snapshot)
-    if share is not None and abs(share - NEUTRAL) > INVENTORY_BAND:
-        return OrderSide.SELL if share > NEUTRAL else OrderSide.BUY
     if config.side_policy == "balance":
-        return OrderSide.SELL if share is not None and share > NEUTRAL else OrderSide.BUY
-    return OrderSide.SELL if last_side is OrderSide.BUY else OrderSide.BUY
+        # The band agrees with this policy: both sell when long base and buy when short.
+        return SideChoice(
+            OrderSide.SELL if share is not None and share > NEUTRAL else OrderSide.BUY
+        )
+    alternate = OrderSide.SELL if last_side is OrderSide.BUY else OrderSide.BUY
+    if share is None or abs(share - NEUTRAL) <= INVENTORY_BAND:
+        return SideChoice(alternate)
+    forced = OrderSide.SELL if share > NEUTRAL else OrderSide.BUY
+    if forced is alternate:
+        return SideChoice(forced)
+    market = snapshot.view.market
+    return SideChoice(
+        forced,
+        f"{alternate.value} slice skipped (side_policy alternate): the inventory is "
+        f"{percent(share)} {market.base} by value, outside the {percent(NEUTRAL - INVENTORY_BAND)}"
+        f"-{percent(NEUTRAL + INVENTORY_BAND)} band; the bot {forced.value}s until it is back "
+        "inside",
+    )
+
+
+def percent(share: Decimal) -> str:
+    return f"{fmt(round(share * 100, 1))}%"
 
 
 def self_cross_problem(snapshot: Snapshot, side: OrderSide, price: Decimal) -> str | None:
@@ -103,7 +134,9 @@ def decide_volume(
         )
     notional = min(drawn_slice, remaining)
 
-    side = choose_side(config, snapshot, progress.last_side)
+    choice = choose_side(config, snapshot, progress.last_side)
+    side = choice.side
+    notes = (choice.overridden,) if choice.overridden else ()
     band = config.price_band_bps / BPS
     if side is OrderSide.BUY:  # marketable, but never beyond the band
         price = round_to_step(mid * (1 + band), market.price_tick)
@@ -112,7 +145,7 @@ def decide_volume(
     amount = round_to_step(notional / price, market.amount_step)
 
     def skip(reason: str) -> Decision:
-        return Decision(next_tick_in_s=delay, skips=(reason,))
+        return Decision(next_tick_in_s=delay, skips=(*notes, reason))
 
     if problem := venue_minimum_problem(market, amount, price):
         return skip(f"{side.value} slice not sent: {problem}")
@@ -128,4 +161,4 @@ def decide_volume(
     order = PlannedOrder(
         leg=SLICE_LEG, side=side, price=price, amount=amount, time_in_force=TimeInForce.IOC
     )
-    return Decision(next_tick_in_s=delay, place=(order,))
+    return Decision(next_tick_in_s=delay, place=(order,), skips=notes)

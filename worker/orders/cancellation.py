@@ -1,4 +1,18 @@
-"""cancel_order(order_id): idempotent; an order whose state is unknown is resolved first."""
+"""cancel_order(order_id): idempotent; an order whose state is unknown is resolved first.
+
+Cancels under an engaged kill switch go first: they bypass the venue's circuit breaker
+and retry on their own short clock. An open breaker refuses calls for its reset timeout
+(30 s) and would hold a kill switch's cancels back for every tenant of the venue, and a
+cancel is the one call that takes risk off: it is safe to repeat (an "unknown order" on a
+repeat is answered with a lookup), so sending it to a venue that may be failing costs a
+request, while not sending it leaves orders resting that an operator has ordered off.
+Such a cancel (and the lookups it makes) is sent whatever the breaker's state, neither
+waits on it nor counts toward it, and after a failure comes back within
+KILL_SWITCH_RETRY_CAP_S instead of the backoff, except when the venue said how long to
+wait (429/418 Retry-After, which every worker obeys through the shared budget anyway).
+The request budget and the job's retry limit bound it like any other call. Ordinary
+cancels keep waiting on the breaker.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +22,7 @@ from uuid import UUID
 from shared.db.pool import transaction
 from shared.domain import OrderStatus
 from shared.exchange.ccxt_adapter import CcxtAdapter
-from shared.exchange.errors import ExchangeCallError, OrderNotFoundError
+from shared.exchange.errors import ExchangeCallError, OrderNotFoundError, RateLimitedError
 from shared.exchange.types import ExchangeOrder, Trade
 from worker.context import WorkerContext
 from worker.orders.placement import AT_VENUE, OUTCOME_UNKNOWN
@@ -17,12 +31,22 @@ from worker.orders.state import (
     VenueCall,
     apply_venue_order,
     close_without_venue,
+    engaged_kill_switch,
     lock_order,
     record_call,
     venue_denies_order,
 )
 from worker.orders.venue_calls import fetch_with_trades, timed, trades_if_filled_more
 from worker.retry import RetryLater, backoff_s
+
+KILL_SWITCH_RETRY_CAP_S = 1.0
+
+
+def _retry_in_s(exc: ExchangeCallError, order: OrderRow, *, kill_switch: bool) -> float:
+    delay = exc.retry_after_s or backoff_s(order.attempts)
+    if kill_switch and not isinstance(exc, RateLimitedError):
+        return min(delay, KILL_SWITCH_RETRY_CAP_S)
+    return delay
 
 
 async def cancel_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = None) -> str:
@@ -43,10 +67,13 @@ async def cancel_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = 
             )
             return "canceled"
         credential = await ctx.vault.open(conn, order.credential_id)
+        kill_switch = await engaged_kill_switch(conn, order) is not None
     adapter = ctx.adapters.for_credential(credential)
+    if kill_switch:
+        adapter = adapter.bypassing_breaker()
 
     if order.status in OUTCOME_UNKNOWN:
-        return await _cancel_unknown(ctx, order, adapter, job_id)
+        return await _cancel_unknown(ctx, order, adapter, job_id, kill_switch=kill_switch)
 
     try:
         async with timed() as elapsed:
@@ -59,7 +86,7 @@ async def cancel_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = 
     except OrderNotFoundError as exc:
         # Already gone at the venue (filled, or canceled by someone else): learn how.
         await _record_call(ctx, order, "cancel_order", exc, elapsed(), job_id)
-        found = await _fetch_or_retry(ctx, order, adapter, job_id)
+        found = await _fetch_or_retry(ctx, order, adapter, job_id, kill_switch=kill_switch)
         if found is None:
             return await _denied(ctx, order, job_id)
         venue_order, trades = found
@@ -67,7 +94,7 @@ async def cancel_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = 
     except ExchangeCallError as exc:
         await _record_call(ctx, order, "cancel_order", exc, elapsed(), job_id)
         raise RetryLater(
-            f"cancel: {exc.reason}", exc.retry_after_s or backoff_s(order.attempts)
+            f"cancel: {exc.reason}", _retry_in_s(exc, order, kill_switch=kill_switch)
         ) from None
     else:
         # The call's ok event is written with the answer, in the same statement.
@@ -81,11 +108,17 @@ async def cancel_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = 
 
 
 async def _cancel_unknown(
-    ctx: WorkerContext, order: OrderRow, adapter: CcxtAdapter, job_id: int | None
+    ctx: WorkerContext,
+    order: OrderRow,
+    adapter: CcxtAdapter,
+    job_id: int | None,
+    *,
+    kill_switch: bool,
 ) -> str:
     found = await _fetch_or_retry(
-        ctx, order, adapter, job_id, client_order_id=order.client_order_id
-    )
+        ctx, order, adapter, job_id, client_order_id=order.client_order_id,
+        kill_switch=kill_switch,
+    )  # fmt: skip
     retry: RetryLater | None = None
     async with transaction(ctx.pool) as conn:
         locked = await lock_order(conn, order.id)
@@ -127,6 +160,7 @@ async def _fetch_or_retry(
     job_id: int | None,
     *,
     client_order_id: str | None = None,
+    kill_switch: bool,
 ) -> tuple[ExchangeOrder, list[Trade]] | None:
     try:
         async with timed() as elapsed:
@@ -139,7 +173,7 @@ async def _fetch_or_retry(
     except ExchangeCallError as exc:
         await _record_call(ctx, order, "fetch_order", exc, elapsed(), job_id)
         raise RetryLater(
-            f"lookup: {exc.reason}", exc.retry_after_s or backoff_s(order.attempts)
+            f"lookup: {exc.reason}", _retry_in_s(exc, order, kill_switch=kill_switch)
         ) from None
     await _record_call(ctx, order, "fetch_order", None, elapsed(), job_id)
     return found

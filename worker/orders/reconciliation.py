@@ -11,13 +11,18 @@ from collections import defaultdict
 from uuid import UUID
 
 from shared.db.pool import transaction
-from shared.db.sql_files import query
 from shared.domain import OrderStatus
 from shared.exchange.errors import ExchangeCallError
 from shared.exchange.types import ExchangeOrder, Trade
 from worker.context import WorkerContext
 from worker.orders.placement import AT_VENUE
-from worker.orders.state import OrderRow, apply_venue_order, lock_order, venue_denies_order
+from worker.orders.state import (
+    OrderRow,
+    apply_venue_order,
+    lock_live_orders_of_credential,
+    lock_order,
+    venue_denies_order,
+)
 from worker.orders.venue_calls import fetch_with_trades, trades_if_filled_more
 from worker.retry import RetryLater, backoff_s
 
@@ -43,10 +48,7 @@ async def reconcile_credential(
 ) -> int:
     """Reconcile every open order of one credential; returns how many changed status."""
     async with transaction(ctx.pool) as conn:
-        cur = await conn.execute(
-            query("pipeline_live_orders_of_credential"), {"credential_id": credential_id}
-        )
-        orders = [o for o in [await lock_order(conn, r[0]) for r in await cur.fetchall()] if o]
+        orders = await lock_live_orders_of_credential(conn, credential_id)
         if not orders:
             return 0
         credential = await ctx.vault.open(conn, credential_id)

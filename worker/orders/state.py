@@ -63,6 +63,18 @@ async def lock_order(conn: AsyncConnection[Any], order_id: UUID) -> OrderRow | N
         return await cur.fetchone()
 
 
+async def lock_live_orders_of_credential(
+    conn: AsyncConnection[Any], credential_id: UUID
+) -> list[OrderRow]:
+    """The credential's open orders, locked in one statement in id order (the lock order
+    of every multi-row lock of orders)."""
+    async with conn.cursor(row_factory=class_row(OrderRow)) as cur:
+        await cur.execute(
+            query("pipeline_lock_live_orders_of_credential"), {"credential_id": credential_id}
+        )
+        return await cur.fetchall()
+
+
 @dataclass(frozen=True, slots=True)
 class PlacementSnapshot:
     """What place_order reads before its first write (pipeline_placement_snapshot)."""

@@ -52,7 +52,9 @@ async def test_kill_switch_stops_one_clients_bots_then_a_global_one_stops_all(
 
     await bots.paper.set_mid(VENUE_SYMBOL, "60050")  # Bob's quotes drift; his bot still runs
     running = await run_tick(bots.ctx, bob_bot)
-    assert running.outcome == "acted"
+    assert (running.outcome, running.canceled) == ("acted", 2)
+    await settle(bots)
+    running = await run_tick(bots.ctx, bob_bot)  # the replacements, once canceled
     assert running.placed == 2
     await settle(bots)
     assert len(await venue_open_orders(bots, bob_account)) == 2
@@ -78,17 +80,18 @@ async def test_stop_then_archive_leaves_nothing_at_the_venue_and_keeps_the_histo
     await bots.paper.set_mid(VENUE_SYMBOL, "59900")  # the bid at 59940 fills
     await run_tick(bots.ctx, bot_id)  # learns nothing of the fill yet; the reconcile does
     await settle(bots)
+    await run_tick(bots.ctx, bot_id)  # the replacements of the quotes it canceled
+    await settle(bots)
 
     async with bots.pool.connection() as conn:
-        await lifecycle.stop_bot(conn, client_id=client_id, bot_id=bot_id)
-    assert await venue_open_orders(bots, account) != []  # a stop is a status change...
-    report = await run_tick(bots.ctx, bot_id)  # ...the next tick exits and cancels
-    assert report.outcome == "not_running"
-    assert report.canceled >= 2
+        _, canceled = await lifecycle.stop_bot(
+            conn, bots.app, client_id=client_id, bot_id=bot_id, requested_by="test"
+        )
+    assert len(canceled) >= 2  # the stop itself asks for the cancels...
     await settle(bots)
     assert await venue_open_orders(bots, account) == []
-    again = await run_tick(bots.ctx, bot_id)
-    assert (again.canceled, again.placed) == (0, 0)  # cancels are written once
+    report = await run_tick(bots.ctx, bot_id)  # ...the next tick only exits
+    assert (report.outcome, report.canceled, report.placed) == ("not_running", 0, 0)
 
     async with bots.pool.connection() as conn:
         archived, canceled = await lifecycle.archive_bot(
