@@ -31,7 +31,7 @@ from shared.domain import CredentialEnvironment
 from shared.repositories.clients import create_client, get_client_by_name, issue_api_token
 from shared.repositories.credentials import NewCredential, insert_credential
 from shared.sealing import generate_key_pair, load_public_key
-from shared.settings import Settings
+from shared.settings import PRIVATE_SEALING_ENV_VARS, Settings
 
 DEV_ENV = Path(".tradebridge/dev.env")
 DEMO_CLIENT = "demo"
@@ -148,7 +148,7 @@ def run_dev(settings: Settings) -> int:
         "DATABASE_URL": settings.database_url,
         "TRADEBRIDGE_PAPER_EXCHANGE_URL": paper_url,
     }
-    web_env = {k: v for k, v in env.items() if k != "TRADEBRIDGE_SEALING_PRIVATE_KEY"}
+    web_env = {k: v for k, v in env.items() if k not in PRIVATE_SEALING_ENV_VARS}
     children: list[subprocess.Popen[bytes]] = []
 
     def start(args: list[str], child_env: dict[str, str]) -> None:
