@@ -101,7 +101,11 @@ class Settings:
         """Fail fast when this process cannot do its job, or holds what it must not: one
         message naming every variable at fault (never a value)."""
         problems: list[str] = []
-        missing = self._missing_for(role)
+        missing = (
+            [name for name in REQUIRED_IN_PRODUCTION[role] if not getattr(self, ENV_VARS[name])]
+            if self.is_production
+            else []  # dev and test fill in what they need
+        )
         if missing:
             problems.append(
                 f"missing required setting(s) for {role} in {self.mode} mode: {', '.join(missing)}"
@@ -116,21 +120,6 @@ class Settings:
         if problems:
             raise ConfigurationError("; ".join(problems))
         return self
-
-    def _missing_for(self, role: ProcessRole) -> list[str]:
-        if not self.is_production:
-            return []  # dev and test fill in what they need
-        missing: list[str] = []
-        if self.database_url is None:
-            missing.append("DATABASE_URL")
-        if role == "web":
-            if not self.admin_token:
-                missing.append("TRADEBRIDGE_ADMIN_TOKEN")
-            if not (self.sealing_key_id and self.sealing_public_key):
-                missing.extend(["TRADEBRIDGE_SEALING_KEY_ID", "TRADEBRIDGE_SEALING_PUBLIC_KEY"])
-        if role == "worker" and not (self.sealing_key_id and self.sealing_private_key):
-            missing.extend(["TRADEBRIDGE_SEALING_KEY_ID", "TRADEBRIDGE_SEALING_PRIVATE_KEY"])
-        return missing
 
 
 # Environment variable → field name. One table, so the error messages and the README agree.
@@ -172,6 +161,19 @@ ENV_VARS: dict[str, str] = {
     "TRADEBRIDGE_BALANCE_STALE_AFTER_S": "balance_stale_after_s",
     "TRADEBRIDGE_PAPER_EXCHANGE_URL": "paper_exchange_url",
     "TRADEBRIDGE_EMBEDDED_PG_DIR": "embedded_pg_dir",
+}
+
+# What each process cannot run without in production, checked before it starts anything.
+REQUIRED_IN_PRODUCTION: dict[ProcessRole, tuple[str, ...]] = {
+    "web": (
+        "DATABASE_URL",
+        "TRADEBRIDGE_ADMIN_TOKEN",
+        "TRADEBRIDGE_SEALING_KEY_ID",
+        "TRADEBRIDGE_SEALING_PUBLIC_KEY",
+    ),
+    "worker": ("DATABASE_URL", "TRADEBRIDGE_SEALING_KEY_ID", "TRADEBRIDGE_SEALING_PRIVATE_KEY"),
+    "migrate": ("DATABASE_URL",),
+    "cli": ("DATABASE_URL",),
 }
 
 # Variables carrying private sealing key material, which opens exchange credentials: the

@@ -43,6 +43,16 @@ def test_production_names_each_missing_variable() -> None:
         settings.require_for("worker")
 
 
+def test_worker_names_exactly_the_variables_that_are_missing() -> None:
+    env = {"TRADEBRIDGE_ENV": "production", "TRADEBRIDGE_SEALING_KEY_ID": "k2026"}
+    with pytest.raises(ConfigurationError) as excinfo:
+        load_settings(env).require_for("worker")
+    message = str(excinfo.value)
+    assert "DATABASE_URL" in message
+    assert "TRADEBRIDGE_SEALING_PRIVATE_KEY" in message
+    assert "TRADEBRIDGE_SEALING_KEY_ID" not in message  # it is set
+
+
 def test_web_refuses_the_private_sealing_key() -> None:
     settings = load_settings({"TRADEBRIDGE_SEALING_PRIVATE_KEY": "x"})
     with pytest.raises(ConfigurationError, match="only the worker"):
