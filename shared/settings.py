@@ -2,7 +2,7 @@
 
 Dev mode (the default) fills in what a laptop needs; production mode refuses to start
 when a required variable is missing and names it. Each process asks only for what it
-needs (`require_for("web")`): the web process must never need the private sealing key.
+needs (`require_for("web")`): the web process must never hold a private sealing key.
 """
 
 from __future__ import annotations
@@ -103,30 +103,27 @@ class Settings:
         return self.mode is RunMode.PRODUCTION
 
     def require_for(self, role: ProcessRole) -> Settings:
-        """Fail fast, naming the variable, when this process cannot do its job."""
-        missing: list[str] = []
-        if self.is_production and self.database_url is None:
-            missing.append("DATABASE_URL")
-        if role == "web" and self.is_production:
-            if not self.admin_token:
-                missing.append("TRADEBRIDGE_ADMIN_TOKEN")
-            if not (self.sealing_key_id and self.sealing_public_key):
-                missing.extend(["TRADEBRIDGE_SEALING_KEY_ID", "TRADEBRIDGE_SEALING_PUBLIC_KEY"])
-        if (
-            role == "worker"
-            and self.is_production
-            and not (self.sealing_key_id and self.sealing_private_key)
-        ):
-            missing.extend(["TRADEBRIDGE_SEALING_KEY_ID", "TRADEBRIDGE_SEALING_PRIVATE_KEY"])
+        """Fail fast when this process cannot do its job, or holds what it must not: one
+        message naming every variable at fault (never a value)."""
+        problems: list[str] = []
+        missing = (
+            [name for name in REQUIRED_IN_PRODUCTION[role] if not getattr(self, ENV_VARS[name])]
+            if self.is_production
+            else []  # dev and test fill in what they need
+        )
         if missing:
-            raise ConfigurationError(
+            problems.append(
                 f"missing required setting(s) for {role} in {self.mode} mode: {', '.join(missing)}"
             )
-        if role == "web" and self.sealing_private_key:
-            raise ConfigurationError(
-                "TRADEBRIDGE_SEALING_PRIVATE_KEY is set for the web process: only the worker "
-                "may hold it; give the web the public key alone"
-            )
+        if role == "web":
+            held = [name for name in PRIVATE_SEALING_ENV_VARS if getattr(self, ENV_VARS[name])]
+            if held:
+                problems.append(
+                    f"{', '.join(held)} set for the web process: only the worker may hold "
+                    "private sealing keys; give the web the public key alone"
+                )
+        if problems:
+            raise ConfigurationError("; ".join(problems))
         return self
 
 
@@ -170,6 +167,27 @@ ENV_VARS: dict[str, str] = {
     "TRADEBRIDGE_PAPER_EXCHANGE_URL": "paper_exchange_url",
     "TRADEBRIDGE_EMBEDDED_PG_DIR": "embedded_pg_dir",
 }
+
+# What each process cannot run without in production, checked before it starts anything.
+REQUIRED_IN_PRODUCTION: dict[ProcessRole, tuple[str, ...]] = {
+    "web": (
+        "DATABASE_URL",
+        "TRADEBRIDGE_ADMIN_TOKEN",
+        "TRADEBRIDGE_SEALING_KEY_ID",
+        "TRADEBRIDGE_SEALING_PUBLIC_KEY",
+    ),
+    "worker": ("DATABASE_URL", "TRADEBRIDGE_SEALING_KEY_ID", "TRADEBRIDGE_SEALING_PRIVATE_KEY"),
+    "migrate": ("DATABASE_URL",),
+    "cli": ("DATABASE_URL",),
+}
+
+# Variables carrying private sealing key material, which opens exchange credentials: the
+# worker's alone. The web refuses to start with any of them set, in every mode. A new
+# variable of that kind belongs here (a unit test checks the names in ENV_VARS).
+PRIVATE_SEALING_ENV_VARS: tuple[str, ...] = (
+    "TRADEBRIDGE_SEALING_PRIVATE_KEY",
+    "TRADEBRIDGE_SEALING_RETIRED_PRIVATE_KEYS",
+)
 
 
 def normalize_database_url(url: str) -> str:

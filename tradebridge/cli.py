@@ -11,15 +11,22 @@ from typing import Any
 from shared.db.resolve import with_resolved_database
 from shared.errors import TradebridgeError
 from shared.logs import configure_logging
-from shared.settings import Settings, get_settings
+from shared.settings import ProcessRole, Settings, get_settings
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
 
+def settings_for(role: ProcessRole, settings: Settings) -> Settings:
+    """The one start-up check of every command: all required variables (and anything the
+    role must not hold) named in one message, before the command imports, registers or
+    connects anything; then the database it talks to."""
+    return with_resolved_database(settings.require_for(role))
+
+
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    settings = settings_for("migrate", settings)
     from shared.db.migrate import migrate
 
-    settings = with_resolved_database(settings.require_for("migrate"))
     assert settings.database_url is not None
     applied = asyncio.run(migrate(settings.database_url))
     if applied:
@@ -31,9 +38,9 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _create_client(args: argparse.Namespace, settings: Settings) -> int:
+    settings = settings_for("cli", settings)
     from tradebridge.admin import create_client_with_token
 
-    settings = with_resolved_database(settings.require_for("cli"))
     assert settings.database_url is not None
     client, issued = asyncio.run(
         create_client_with_token(settings.database_url, args.name, args.label)
@@ -57,11 +64,11 @@ def _keygen(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _web(args: argparse.Namespace, settings: Settings) -> int:
+    settings = settings_for("web", settings)
     import uvicorn
 
     from web.app import create_app
 
-    settings = with_resolved_database(settings.require_for("web"))
     app = create_app(settings)
     uvicorn.run(
         app, host=args.host or settings.web_host, port=args.port or settings.web_port, **UVICORN
@@ -81,10 +88,12 @@ UVICORN: dict[str, Any] = {
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    # Checked before worker.main is imported: importing it registers the tasks.
+    settings = settings_for("worker", settings)
     from shared import aio
     from worker.main import run_worker
 
-    aio.run(run_worker(with_resolved_database(settings)))
+    aio.run(run_worker(settings))
     return 0
 
 

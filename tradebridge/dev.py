@@ -41,7 +41,7 @@ from shared.errors import ConfigurationError
 from shared.repositories.clients import create_client, get_client_by_name, issue_api_token
 from shared.repositories.credentials import NewCredential, insert_credential
 from shared.sealing import generate_key_pair, load_public_key
-from shared.settings import Settings
+from shared.settings import PRIVATE_SEALING_ENV_VARS, Settings
 
 DEV_ENV = Path(".tradebridge/dev.env")
 DEMO_CLIENT = "demo"
@@ -176,7 +176,7 @@ def run_dev(settings: Settings, *, reset: bool = False) -> int:
         **{k: v for k, v in keys.items() if k.startswith("TRADEBRIDGE_")},
         "DATABASE_URL": settings.database_url,
     }
-    web_env = {k: v for k, v in env.items() if k != "TRADEBRIDGE_SEALING_PRIVATE_KEY"}
+    web_env = {k: v for k, v in env.items() if k not in PRIVATE_SEALING_ENV_VARS}
     children: list[subprocess.Popen[bytes]] = []
 
     def start(args: list[str], child_env: dict[str, str]) -> None:

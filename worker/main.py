@@ -86,7 +86,7 @@ async def run_worker(
 def main() -> int:
     from shared.db.resolve import with_resolved_database
 
-    settings = with_resolved_database(get_settings())
+    settings = with_resolved_database(get_settings().require_for("worker"))
     configure_logging(settings, process="worker")
     aio.run(run_worker(settings))
     return 0

@@ -31,6 +31,7 @@ from shared.exchange.ccxt_parsing import (
     parse_ticker,
     parse_trade,
 )
+from shared.exchange.ccxt_responses import response_of
 from shared.exchange.errors import (
     OrderNotFoundError,
     PermanentExchangeError,
@@ -107,15 +108,18 @@ class CcxtAdapter:
         try:
             async with self.breaker.guard():
                 try:
-                    self.client.last_json_response = None  # no stale venue code on a local error
                     return await make_call()
                 except ccxt.BaseError as exc:
+                    # This call's own answer, never the client's last one: other jobs of
+                    # the credential share the client (see ccxt_responses).
+                    answer = response_of(exc)
                     error = classify_ccxt_error(
                         exc,
                         sends_order=sends_order,
                         venue=self.venue,
-                        retry_after_s=self._retry_after(),
-                        venue_code=self._last_venue_code(),
+                        http_status=answer.status if answer else None,
+                        retry_after_s=answer.retry_after_s if answer else None,
+                        venue_code=answer.venue_code if answer else None,
                     )
                     outcome = error.outcome.value
                     if isinstance(error, RateLimitedError) and self.budget is not None:
@@ -131,24 +135,6 @@ class CcxtAdapter:
 
     async def _read(self, operation: str, make_call: Callable[[], Awaitable[T]]) -> T:
         return await retry_read(lambda: self._call(operation, make_call))
-
-    def _last_venue_code(self) -> str | None:
-        """The venue's own error code from the last JSON answer (ccxt drops it from the
-        message when it matched the error by text)."""
-        body = getattr(self.client, "last_json_response", None)
-        if isinstance(body, dict) and body.get("code") is not None:
-            return str(body["code"])
-        return None
-
-    def _retry_after(self) -> float | None:
-        headers = getattr(self.client, "last_response_headers", None) or {}
-        for name, value in headers.items():
-            if str(name).lower() == "retry-after":
-                try:
-                    return float(value)
-                except (TypeError, ValueError):
-                    return None
-        return None
 
     # ------------------------------------------------------------------ markets and data
 

@@ -142,9 +142,16 @@ VENUE_OVERRIDES: dict[tuple[str, str], Rule] = {
     # -2015 is one tenant's bad key; ccxt sometimes raises DDoSProtection for it (after an
     # earlier successful call on the same client), which must not open the venue breaker.
     ("binance", "Invalid API-key, IP, or permissions"): Rule(P, P, "auth"),
-    # -1003 arrives as DDoSProtection for both a 429 (slow down) and a 418 (banned).
-    ("binance", "IP banned"): Rule(T, T, "ip_banned", venue_wide=True),
-    ("binance", "Too much request weight used"): Rule(T, T, "rate_limited", venue_wide=True),
+}
+
+# Where the HTTP status says more than ccxt's class or the text, it wins over both. Binance
+# ("LIMITS"): 429 = a request limit broken, back off for Retry-After; 418 = the IP is
+# banned for going on after 429s. ccxt raises DDoSProtection for both, with texts that
+# vary (both mention WebSocket streams), so only the status tells them apart. Refused
+# before processing, so not sent.
+STATUS_RULES: dict[int, Rule] = {
+    429: Rule(T, T, "rate_limited", venue_wide=True),
+    418: Rule(T, T, "ip_banned", venue_wide=True),
 }
 
 _CLASS_FOR_OUTCOME: dict[CallOutcome, type[ExchangeCallError]] = {
@@ -169,15 +176,22 @@ def classify_ccxt_error(
     *,
     sends_order: bool,
     venue: str | None = None,
+    http_status: int | None = None,
     retry_after_s: float | None = None,
     venue_code: str | None = None,
 ) -> ExchangeCallError:
-    """The project error for a ccxt exception raised by a read (or by a send)."""
+    """The project error for a ccxt exception raised by a read (or by a send).
+
+    `http_status`, `retry_after_s` and `venue_code` come from the failed call's own answer
+    (None when it got none); the venue code falls back to the one in ccxt's message.
+    """
     text = str(exc)
-    rule = next(
-        (r for (v, needle), r in VENUE_OVERRIDES.items() if v == venue and needle in text),
-        rule_for(type(exc)),
-    )
+    rule = STATUS_RULES.get(http_status) if http_status is not None else None
+    if rule is None:
+        rule = next(
+            (r for (v, needle), r in VENUE_OVERRIDES.items() if v == venue and needle in text),
+            rule_for(type(exc)),
+        )
     outcome = rule.on_send if sends_order else rule.on_read
     message = redact_text(text)[:_MAX_MESSAGE]
     code_match = _VENUE_CODE.search(text)
@@ -192,7 +206,7 @@ def classify_ccxt_error(
         message,
         reason=rule.reason,
         error_class=type(exc).__name__,
-        venue_code=code_match.group(1) if code_match else venue_code,
+        venue_code=venue_code or (code_match.group(1) if code_match else None),
         venue_wide=rule.venue_wide,
         retry_after_s=retry_after_s,
     )

@@ -14,6 +14,7 @@ from shared.domain import CredentialEnvironment
 from shared.exchange.breaker import BreakerRegistry
 from shared.exchange.budget import BudgetRegistry
 from shared.exchange.ccxt_adapter import BINANCE_WEIGHTS, CallObserver, CcxtAdapter, host_of
+from shared.exchange.ccxt_responses import ccxt_client_class
 from shared.exchange.errors import PermanentExchangeError
 from shared.exchange.types import OpenedCredential
 
@@ -49,7 +50,7 @@ def build_ccxt_client(
     credential: OpenedCredential | None = None,
     base_url: str | None = None,
 ) -> ccxt_async.Exchange:
-    klass = getattr(ccxt_async, venue, None)
+    klass = ccxt_client_class(venue)
     if klass is None:
         raise PermanentExchangeError(f"ccxt has no venue {venue!r}", reason="configuration")
     options: dict[str, Any] = {
@@ -65,9 +66,11 @@ def build_ccxt_client(
         options.update(fetchMarkets={"types": ["spot"]}, fetchCurrencies=False, fetchMargins=False)
     settings: dict[str, Any] = {
         "enableRateLimit": False,  # the shared request budget throttles instead
-        # Keep the venue's error body: ccxt drops its code from the message when it
-        # matched the error by text, and order_events wants the code.
-        "enableLastJsonResponse": True,
+        # A client's "last answer" is another call's as soon as two are in flight: each
+        # failed call carries its own (shared.exchange.ccxt_responses); keep none here.
+        "enableLastJsonResponse": False,
+        "enableLastHttpResponse": False,
+        "enableLastResponseHeaders": False,
         "timeout": config.timeout_ms,
         "options": options,
     }

@@ -123,3 +123,55 @@ def test_binance_bad_key_is_permanent_and_not_venue_wide_whatever_ccxt_raises() 
     for klass in (ccxt.AuthenticationError, ccxt.DDoSProtection):
         error = classify_ccxt_error(klass(text), sends_order=True, venue="binance")
         assert (error.outcome, error.reason, error.venue_wide) == (P, "auth", False)
+
+
+# ccxt raises DDoSProtection for both statuses; only the status tells them apart.
+WEBSOCKET_429 = (
+    'binance 429 Too Many Requests {"code":-1003,"msg":"Too many requests; current limit of '
+    "IP(10.0.0.1) is 6000 requests per minute. Please use WebSocket Streams for live updates "
+    'to avoid polling the API."}'
+)
+WEBSOCKET_418 = (
+    'binance 418 I\'m a teapot {"code":-1003,"msg":"Way too many requests; IP(10.0.0.1) '
+    'banned until 1767225600000. Please use WebSocket Streams for live updates to avoid bans."}'
+)
+
+
+@pytest.mark.parametrize("klass", [ccxt.DDoSProtection, ccxt.RateLimitExceeded])
+@pytest.mark.parametrize(
+    ("status", "text", "reason"),
+    [
+        (429, WEBSOCKET_429, "rate_limited"),
+        (429, WEBSOCKET_418, "rate_limited"),  # whatever the text says
+        (418, WEBSOCKET_418, "ip_banned"),
+        (418, WEBSOCKET_429, "ip_banned"),
+    ],
+)
+def test_429_is_rate_limited_and_418_ip_banned_by_http_status(
+    klass: type[ccxt.BaseError], status: int, text: str, reason: str
+) -> None:
+    for sends_order in (False, True):
+        error = classify_ccxt_error(
+            klass(text), sends_order=sends_order, venue="binance", http_status=status,
+            retry_after_s=12,
+        )  # fmt: skip
+        assert isinstance(error, RateLimitedError)
+        assert (error.reason, error.outcome, error.venue_wide) == (reason, T, True)
+        assert (error.retry_after_s, error.venue_code) == (12, "-1003")
+        assert error.error_class == klass.__name__
+
+
+def test_the_venue_code_comes_from_the_calls_own_body_not_another() -> None:
+    # ccxt matched the text and dropped the code from its message: the body supplies it.
+    duplicate = classify_ccxt_error(
+        ccxt.InvalidOrder("binance Duplicate order sent."),
+        sends_order=True,
+        venue="binance",
+        venue_code="-2010",
+    )
+    assert (duplicate.reason, duplicate.venue_code) == ("duplicate_client_order_id", "-2010")
+    # No answer at all: no code, whatever another call on the client got meanwhile.
+    timeout = classify_ccxt_error(
+        ccxt.RequestTimeout("binance POST http://127.0.0.1/api/v3/order"), sends_order=True
+    )
+    assert (timeout.reason, timeout.venue_code, timeout.retry_after_s) == ("timeout", None, None)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from shared.errors import ConfigurationError
-from shared.settings import RunMode, load_settings
+from shared.settings import ENV_VARS, PRIVATE_SEALING_ENV_VARS, RunMode, load_settings
 
 
 def test_dev_defaults_need_nothing() -> None:
@@ -43,11 +43,67 @@ def test_production_names_each_missing_variable() -> None:
         settings.require_for("worker")
 
 
+def test_worker_names_exactly_the_variables_that_are_missing() -> None:
+    env = {"TRADEBRIDGE_ENV": "production", "TRADEBRIDGE_SEALING_KEY_ID": "k2026"}
+    with pytest.raises(ConfigurationError) as excinfo:
+        load_settings(env).require_for("worker")
+    message = str(excinfo.value)
+    assert "DATABASE_URL" in message
+    assert "TRADEBRIDGE_SEALING_PRIVATE_KEY" in message
+    assert "TRADEBRIDGE_SEALING_KEY_ID" not in message  # it is set
+
+
 def test_web_refuses_the_private_sealing_key() -> None:
     settings = load_settings({"TRADEBRIDGE_SEALING_PRIVATE_KEY": "x"})
     with pytest.raises(ConfigurationError, match="only the worker"):
         settings.require_for("web")
     settings.require_for("worker")
+
+
+# Values that look like what the variables hold; none may appear in an error message.
+PRIVATE_VALUES = {
+    "TRADEBRIDGE_SEALING_PRIVATE_KEY": "cHJpdmF0ZS1rZXktbWF0ZXJpYWwtY3VycmVudA",
+    "TRADEBRIDGE_SEALING_RETIRED_PRIVATE_KEYS": "k2025:cmV0aXJlZC1rZXktb25l,k2024:cmV0aXJlZC10d28",
+}
+
+
+@pytest.mark.parametrize("variable", sorted(PRIVATE_VALUES))
+@pytest.mark.parametrize("mode", ["dev", "production"])
+def test_web_refuses_any_private_sealing_material_naming_it_without_its_value(
+    variable: str, mode: str
+) -> None:
+    env = {
+        "TRADEBRIDGE_ENV": mode,
+        "DATABASE_URL": "postgresql://db/app",
+        "TRADEBRIDGE_ADMIN_TOKEN": "admin",
+        "TRADEBRIDGE_SEALING_KEY_ID": "k2026",
+        "TRADEBRIDGE_SEALING_PUBLIC_KEY": "public",
+        variable: PRIVATE_VALUES[variable],
+    }
+    with pytest.raises(ConfigurationError) as excinfo:
+        load_settings(env).require_for("web")
+    message = str(excinfo.value)
+    assert variable in message
+    for secret in PRIVATE_VALUES[variable].replace(",", ":").split(":"):
+        assert secret not in message
+    # The worker is the process that may hold them.
+    load_settings({**env, "TRADEBRIDGE_SEALING_PRIVATE_KEY": "x"}).require_for("worker")
+
+
+def test_web_names_every_private_sealing_variable_it_was_given_at_once() -> None:
+    with pytest.raises(ConfigurationError) as excinfo:
+        load_settings(PRIVATE_VALUES).require_for("web")
+    message = str(excinfo.value)
+    for variable, value in PRIVATE_VALUES.items():
+        assert variable in message
+        assert value not in message
+
+
+def test_every_private_variable_is_in_the_set_the_web_refuses() -> None:
+    # A new variable carrying private key material must be refused by the web too.
+    private = {name for name in ENV_VARS if "PRIVATE" in name or "SECRET" in name}
+    assert private == set(PRIVATE_SEALING_ENV_VARS)
+    assert set(PRIVATE_SEALING_ENV_VARS) <= set(ENV_VARS)
 
 
 @pytest.mark.parametrize(

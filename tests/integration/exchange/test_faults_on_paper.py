@@ -197,3 +197,118 @@ async def test_a_429_blocks_every_process_for_its_retry_after(
     finally:
         await layer.close_all()
         await other_process.close_all()
+
+
+async def test_concurrent_calls_on_one_client_each_keep_their_own_diagnostics(
+    paper_exchange: PaperExchangeAdmin, paper_account: PaperAccount
+) -> None:
+    """All jobs of a credential share one ccxt client. A send that times out while another
+    call on that client gets a 429 must not borrow the 429's venue code or Retry-After."""
+    layer = make_adapters(None, paper_exchange.url)  # no budget: the 429 must not hold the other
+    try:
+        adapter = layer.for_credential(credential_for(paper_account))
+        await adapter.load_markets()
+        await paper_exchange.inject_fault("hang", "/api/v3/order", "POST",
+                                          api_key=paper_account.api_key, hang_s=5)  # fmt: skip
+        await paper_exchange.inject_fault("http_429", "/api/v3/order", "DELETE",
+                                          api_key=paper_account.api_key, retry_after_s=3)  # fmt: skip
+
+        async def cancel_while_the_send_hangs() -> None:
+            await asyncio.sleep(0.3)
+            await adapter.cancel_order(SYMBOL, client_order_id=market_buy().client_order_id)
+
+        timed_out, limited = await asyncio.gather(
+            adapter.create_order(market_buy()), cancel_while_the_send_hangs(),
+            return_exceptions=True,
+        )  # fmt: skip
+
+        assert isinstance(timed_out, AmbiguousExchangeError), timed_out
+        assert (timed_out.reason, timed_out.error_class) == ("timeout", "RequestTimeout")
+        assert timed_out.venue_code is None  # no answer, so no venue code
+        assert timed_out.retry_after_s is None
+        assert isinstance(limited, RateLimitedError), limited
+        assert (limited.reason, limited.venue_code, limited.retry_after_s) == (
+            "rate_limited", "-1003", 3,
+        )  # fmt: skip
+    finally:
+        await layer.close_all()
+
+
+async def test_two_refusals_at_once_each_carry_their_own_status_and_retry_after(
+    paper_exchange: PaperExchangeAdmin, paper_account: PaperAccount
+) -> None:
+    layer = make_adapters(None, paper_exchange.url)
+    try:
+        adapter = layer.for_credential(credential_for(paper_account))
+        await adapter.load_markets()
+        for _ in range(2):  # two rounds (four venue-wide failures stay under the breaker's five)
+            await paper_exchange.inject_fault("http_429", "/api/v3/order", "POST",
+                                              api_key=paper_account.api_key, retry_after_s=3)  # fmt: skip
+            await paper_exchange.inject_fault("http_418", "/api/v3/order", "DELETE",
+                                              api_key=paper_account.api_key, retry_after_s=7)  # fmt: skip
+            limited, banned = await asyncio.gather(
+                adapter.create_order(market_buy()),
+                adapter.cancel_order(SYMBOL, client_order_id=market_buy().client_order_id),
+                return_exceptions=True,
+            )
+            assert isinstance(limited, RateLimitedError), limited
+            assert isinstance(banned, RateLimitedError), banned
+            assert (limited.reason, limited.retry_after_s) == ("rate_limited", 3)
+            assert (banned.reason, banned.retry_after_s) == ("ip_banned", 7)
+            assert limited.venue_code == banned.venue_code == "-1003"
+    finally:
+        await layer.close_all()
+
+
+# Binance's own texts (its docs, "LIMITS"): both mention WebSocket streams, neither says
+# "IP banned" or "Too much request weight used" literally. The HTTP status decides.
+BINANCE_429_BODY = {
+    "code": -1003,
+    "msg": "Too many requests; current limit of IP(127.0.0.1) is 6000 requests per minute. "
+    "Please use the websocket for live updates to avoid polling the API.",
+}
+BINANCE_418_BODY = {
+    "code": -1003,
+    "msg": "Way too many requests; IP(127.0.0.1) banned until 1767225600000. "
+    "Please use the websocket for live updates to avoid bans.",
+}
+
+
+@pytest.mark.parametrize(
+    ("fault", "body", "reason"),
+    [
+        ("http_429", BINANCE_429_BODY, "rate_limited"),
+        (
+            "http_429",
+            {"code": -1003, "msg": "Please use WebSocket Streams for live updates."},
+            "rate_limited",
+        ),
+        ("http_418", BINANCE_418_BODY, "ip_banned"),
+        (
+            "http_418",
+            {"code": -1003, "msg": "Please use WebSocket Streams to avoid bans."},
+            "ip_banned",
+        ),
+    ],
+)
+async def test_rate_limit_or_ban_is_told_by_the_http_status_not_the_text(
+    paper_exchange: PaperExchangeAdmin,
+    paper_account: PaperAccount,
+    fault: str,
+    body: dict[str, object],
+    reason: str,
+) -> None:
+    layer = make_adapters(None, paper_exchange.url)
+    try:
+        adapter = layer.for_credential(credential_for(paper_account))
+        await adapter.load_markets()
+        await paper_exchange.inject_fault(
+            fault, api_key=paper_account.api_key, retry_after_s=4, body=body
+        )
+        with pytest.raises(RateLimitedError) as excinfo:
+            await adapter.create_order(market_buy())
+        assert (excinfo.value.reason, excinfo.value.retry_after_s) == (reason, 4)
+        assert excinfo.value.venue_code == "-1003"
+        assert excinfo.value.venue_wide
+    finally:
+        await layer.close_all()

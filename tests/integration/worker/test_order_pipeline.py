@@ -132,6 +132,38 @@ async def test_unprocessed_timeout_waits_out_the_settle_time_then_sends_once(
     assert calls[-1][:2] == ("create_order", "ok")
 
 
+@pytest.mark.slow
+async def test_concurrent_sends_of_one_credential_log_their_own_venue_codes(
+    worker: WorkerHarness, paper_account: PaperAccount
+) -> None:
+    """Both orders share the credential's ccxt client. The send that hangs is logged
+    with no venue code, not with the -1003 of the other's 429 that arrived meanwhile."""
+    client_id, credential_id = await worker.client_with_credential(paper_account)
+    # Faults are taken in order: the first send to arrive hangs past the client timeout,
+    # the second, sent while it hangs, is refused with a 429.
+    await worker.paper.inject_fault("hang", api_key=paper_account.api_key, hang_s=3)
+    await worker.paper.inject_fault("http_429", api_key=paper_account.api_key, retry_after_s=1)
+    orders = [await worker.submit(client_id, credential_id) for _ in range(2)]
+
+    async def both_filled() -> bool:
+        return all([await worker.status_is(order_id, "filled")() for order_id in orders])
+
+    await worker.drain(both_filled, within_s=60)
+
+    failed_sends = await worker.fetch(
+        """SELECT order_id, error_class, outcome, venue_code FROM order_events
+           WHERE order_id = ANY(%s) AND call = 'create_order' AND outcome <> 'ok'""",
+        orders,
+    )
+    by_class = {row[1]: row for row in failed_sends}
+    assert len(failed_sends) == 2, failed_sends
+    assert by_class["RequestTimeout"][2:] == ("ambiguous", None)
+    assert by_class["DDoSProtection"][2:] == ("transient", "-1003")
+    assert by_class["RequestTimeout"][0] != by_class["DDoSProtection"][0]
+    for order_id in orders:
+        await assert_exactly_once(worker, paper_account, order_id)
+
+
 @pytest.mark.parametrize(
     ("order_kwargs", "reason"),
     [
