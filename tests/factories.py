@@ -105,5 +105,5 @@ FILL_INSERT = """
                        price, amount, fee_amount, fee_currency, traded_at)
     VALUES (%(client_id)s, %(credential_id)s, %(order_id)s, 'BTC/USDT', %(trade_id)s, 'buy',
             %(price)s, %(amount)s, %(fee)s, 'BTC', now())
-    ON CONFLICT (order_id, exchange_trade_id) DO NOTHING
+    ON CONFLICT (order_id, exchange_trade_id) WHERE order_id IS NOT NULL DO NOTHING
 """

@@ -21,8 +21,10 @@ ALTER TABLE orders ADD COLUMN venue_missing_since timestamptz;
 
 -- A trade is one row per order of ours: after a venue reset, trade ids start again, and
 -- (credential, symbol, trade id) would silently drop every new fill whose id an old one
--- had. Unique per order, a trade reported twice is still one row.
+-- had. Unique per order, a trade reported twice is still one row. A fill with no order
+-- of ours (the pipeline writes none; an import could) keeps the old key.
 ALTER TABLE fills DROP CONSTRAINT fills_credential_id_symbol_exchange_trade_id_key;
-ALTER TABLE fills ADD CONSTRAINT fills_order_trade_uq UNIQUE (order_id, exchange_trade_id);
--- The new constraint's index leads with order_id and serves what this one did.
-DROP INDEX fills_order_idx;
+CREATE UNIQUE INDEX fills_order_trade_uq
+    ON fills (order_id, exchange_trade_id) WHERE order_id IS NOT NULL;
+CREATE UNIQUE INDEX fills_orderless_trade_uq
+    ON fills (credential_id, symbol, exchange_trade_id) WHERE order_id IS NULL;

@@ -154,7 +154,7 @@ WITH prior AS (
         %(fee_currencies)s::text[], %(is_makers)s::boolean[], %(traded_ats)s::timestamptz[]
     ) AS t(trade_id, exchange_order_id, side, price, amount, fee_amount, fee_currency,
            is_maker, traded_at)
-    ON CONFLICT (order_id, exchange_trade_id) DO NOTHING
+    ON CONFLICT (order_id, exchange_trade_id) WHERE order_id IS NOT NULL DO NOTHING
 ), logged AS (
     INSERT INTO order_events
         (order_id, kind, from_status, to_status, attempt, call, outcome, message, latency_ms,

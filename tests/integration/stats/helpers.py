@@ -38,7 +38,7 @@ _COLUMNS = (
     "client_id, credential_id, order_id, bot_id, symbol, exchange_trade_id, side, price, "
     "amount, fee_amount, fee_currency, traded_at"
 )
-_ON_CONFLICT = " ON CONFLICT (credential_id, symbol, exchange_trade_id) DO NOTHING"
+_ON_CONFLICT = " ON CONFLICT DO NOTHING"
 
 
 def _values(fill: NewFill) -> tuple[Any, ...]:
