@@ -43,8 +43,9 @@ from shared.repositories.credentials import get_credential
 from shared.validation import FieldValidationError, is_symbol, normalize_decimal, whole_string
 
 ACCEPTED_STATUS_CODE = 202
-# Printable ASCII, 1-255 characters (mirrors the CHECK on orders.idempotency_key).
-IDEMPOTENCY_KEY_BODY = r"[\x20-\x7e]{1,255}"
+# 1-255 printable ASCII characters (the CHECK on orders.idempotency_key), neither first
+# nor last a space: HTTP strips those from a header's value, so no key could carry them.
+IDEMPOTENCY_KEY_BODY = r"[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?"
 IDEMPOTENCY_KEY_PATTERN = whole_string(IDEMPOTENCY_KEY_BODY)
 _IDEMPOTENCY_KEY_RE = re.compile(IDEMPOTENCY_KEY_BODY)
 

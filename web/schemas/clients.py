@@ -12,6 +12,7 @@ from msgspec import Meta
 from shared.orders.views import utc
 from shared.repositories.clients import Client
 from shared.validation import whole_string
+from web.schemas.common import TokenLabel
 from web.schemas.tokens import TokenIssued
 
 
@@ -24,7 +25,7 @@ class ClientCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
             examples=["acme"],
         ),
     ]
-    token_label: Annotated[str, Meta(max_length=100)] = "initial"  # noqa: S105 - a label
+    token_label: TokenLabel = "initial"  # noqa: S105 - a label
 
 
 class ClientRead(msgspec.Struct, frozen=True, kw_only=True):
