@@ -8,7 +8,7 @@ time it is parsed, so floats, NaN, infinities, exponents and signs are refused o
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation, localcontext
+from decimal import Decimal, InvalidOperation
 
 from shared.errors import ValidationError
 
@@ -93,25 +93,39 @@ def parse_decimal(value: object, field: str, *, allow_zero: bool = False) -> Dec
         number = Decimal(value)  # exact: a string converts without the context's rounding
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
         raise FieldValidationError(field, "is not a decimal number") from None
-    # Normalized in a context wide enough for anything the pattern admits, then measured:
-    # what does not fit the default context is refused, not rounded.
-    with localcontext() as wide:
-        wide.prec = 2 * (MAX_SIGNIFICANT_DIGITS + MAX_FRACTION_DIGITS)
-        normalized = normalize_decimal(number)
-    digits = normalized.as_tuple()
-    if len(digits.digits) > MAX_SIGNIFICANT_DIGITS:
+    # Measured exactly on the digits as written, before anything rounds: a value that
+    # does not fit the default context is refused, not rounded.
+    significant, fraction = _extent(number)
+    if significant > MAX_SIGNIFICANT_DIGITS:
         raise FieldValidationError(
             field,
             f"has more than {MAX_SIGNIFICANT_DIGITS} significant digits (values must be "
             f"less than 10^{MAX_SIGNIFICANT_DIGITS}); it would be rounded",
         )
-    if isinstance(digits.exponent, int) and -digits.exponent > MAX_FRACTION_DIGITS:
+    if fraction > MAX_FRACTION_DIGITS:
         raise FieldValidationError(
             field, f"has more than {MAX_FRACTION_DIGITS} digits after the point"
         )
     if number == 0 and not allow_zero:
         raise FieldValidationError(field, "must be greater than 0")
-    return normalized
+    return normalize_decimal(number)
+
+
+def _extent(number: Decimal) -> tuple[int, int]:
+    """(significant digits, digits after the point) of `number` as `normalize_decimal`
+    spells it ("100": 3 and 0, "0.0150": 2 and 3), computed on the exact digits without
+    a context, so nothing is rounded before it is measured."""
+    if number.is_zero():
+        return 1, 0
+    _, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # a finite number: the pattern admits nothing else
+    significant = list(digits)
+    while exponent < 0 and len(significant) > 1 and significant[-1] == 0:
+        significant.pop()
+        exponent += 1
+    if exponent >= 0:  # an integer: its zeros are written out
+        return len(significant) + exponent, 0
+    return max(len(significant), 1), -exponent
 
 
 def _json_type(value: object) -> str:

@@ -153,7 +153,16 @@ def test_decimals_beyond_the_default_context_are_refused_not_rounded() -> None:
     assert str(parse_decimal(exact, "amount")) == exact
     assert parse_decimal("9" * 28, "amount") == Decimal("9" * 28)
     assert parse_decimal("1.0000000000000000000000", "amount") == 1  # trailing zeros
-    for value in ("1" + "0" * 28, "12345678901.123456789012345678", "0." + "0" * 18 + "1"):
+    assert str(parse_decimal("0" * 40 + "1" + "0" * 27, "amount")) == "1" + "0" * 27
+    assert parse_decimal("0." + "0" * 30, "fee", allow_zero=True) == 0
+    for value in (
+        "1" + "0" * 28,
+        "1" + "0" * 100,  # beyond any context: must be measured before normalizing
+        "12345678901.123456789012345678",
+        "0." + "0" * 18 + "1",
+        "1." + "1" * 500,
+        "0.1" + "0" * 100 + "1",  # a wide context would round this to 0.1
+    ):
         with pytest.raises(FieldValidationError) as excinfo:
             parse_decimal(value, "price")
         assert excinfo.value.field == "price"

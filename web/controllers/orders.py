@@ -79,7 +79,10 @@ class OrderController(Controller):
             HeaderParameter(
                 name=IDEMPOTENCY_KEY_HEADER,
                 required=True,
-                description="1-255 printable ASCII characters, unique per order you mean",
+                description=(
+                    "1-255 printable ASCII characters, neither first nor last a space; "
+                    "unique per order you mean"
+                ),
                 # Documented here, checked below: a missing or invalid key has its own
                 # error code, which Litestar's own header validation would not give. The
                 # `None` default is that check's, not a null the caller may send.
