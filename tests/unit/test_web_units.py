@@ -26,6 +26,7 @@ from shared.validation import (
 from web.errors import ApiError, _field_errors
 from web.pagination import decode_cursor, encode_cursor
 from web.rate_limit import RateLimiter
+from web.untrusted_input import MAX_JSON_DEPTH, check_json_body
 
 
 def test_cursor_round_trip_is_opaque_and_exact() -> None:
@@ -183,3 +184,30 @@ def test_forged_cursor_ids_are_refused() -> None:
             decode_cursor(cursor, id_type)
     largest = encode_cursor(datetime.now(UTC), 2**63 - 1)
     assert decode_cursor(largest, int)[1] == 2**63 - 1
+
+
+def _nested(depth: int) -> object:
+    """`depth` containers, alternately objects and arrays, around a string."""
+    value: object = "leaf"
+    for level in range(depth):
+        value = {"a": value} if level % 2 else [value]
+    return value
+
+
+def test_json_bodies_are_limited_in_depth_and_refuse_nul() -> None:
+    check_json_body(_nested(MAX_JSON_DEPTH))
+    check_json_body({"reason": "line one\nline two", "config": {"levels": 2}})
+    with pytest.raises(ApiError) as too_deep:
+        check_json_body(_nested(MAX_JSON_DEPTH + 1))
+    assert too_deep.value.status_code == 400
+    for body, field in (
+        ({"name": "a\x00b"}, "name"),
+        ({"config": {"side\x00": "x"}}, "config.side\\u0000"),
+        ({"items": ["ok", "\x00"]}, "items.1"),
+        ("\x00", "body"),
+    ):
+        with pytest.raises(ApiError) as refused:
+            check_json_body(body)
+        assert refused.value.status_code == 400
+        assert refused.value.details is not None
+        assert refused.value.details[0].field == field
