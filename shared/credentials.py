@@ -87,8 +87,12 @@ def check_venue(exchange: str) -> Venue:
 
 def url_origin(url: str) -> str | None:
     """ "https://host[:port]" in lower case, or None if `url` is not a plain https URL."""
+    url = url.strip()
+    # urlsplit keeps spaces and control characters; the worker would send them verbatim.
+    if any(character.isspace() or not character.isprintable() for character in url):
+        return None
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
         port = parts.port
     except ValueError:
         return None

@@ -34,9 +34,10 @@ from web.controllers.stats import StatsController
 from web.controllers.tokens import TokenController
 from web.dependencies import DEPENDENCIES
 from web.errors import EXCEPTION_HANDLERS, ApiError
-from web.openapi import openapi_config
+from web.openapi import ClosedStructSchemaPlugin, openapi_config
 from web.rate_limit import RateLimiter
 from web.request_context import REQUEST_ID_HEADER, RequestContextMiddleware, add_request_id_header
+from web.untrusted_input import ApiRequest, check_parameters
 
 log = structlog.get_logger("web")
 
@@ -84,7 +85,13 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         log.info("web stopped")
 
 
-async def _require_json_body(request: Request[Any, Any, Any]) -> None:
+async def _check_request(request: Request[Any, Any, Any]) -> None:
+    """Before any handler: parameters the database could not store, and the body's type."""
+    check_parameters(request)
+    _require_json_body(request)
+
+
+def _require_json_body(request: Request[Any, Any, Any]) -> None:
     """415 for a request body that does not claim to be JSON (before anything parses it)."""
     if request.method not in _BODY_METHODS:
         return
@@ -128,12 +135,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[*CONTROLLERS, MetricsController],
         dependencies=DEPENDENCIES,
         middleware=[prometheus.middleware, RequestContextMiddleware(), BearerAuthMiddleware()],
-        before_request=_require_json_body,
+        before_request=_check_request,
+        request_class=ApiRequest,
         before_send=[add_request_id_header],
         exception_handlers=EXCEPTION_HANDLERS,
         cors_config=cors,
         request_max_body_size=settings.max_request_body_bytes,
         openapi_config=openapi_config(),
+        plugins=[ClosedStructSchemaPlugin()],
         lifespan=[_lifespan],
         state=State({"context": context}),
         # Logging is structlog's, configured once per process by the CLI.

@@ -1,15 +1,24 @@
 """OpenAPI: the document at /schema/openapi.json, Scalar at /schema, Swagger UI at
 /schema/swagger (and /docs redirects there). Every operation documents its errors with
-the one error shape."""
+the one error shape, and request bodies that refuse unknown fields say so."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import msgspec
+from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
 from web.errors import ErrorResponse
+
+if TYPE_CHECKING:
+    from litestar._openapi.schema_generation import SchemaCreator
+    from litestar.openapi.spec import Schema
+    from litestar.typing import FieldDefinition
 
 CLIENT_SECURITY: list[dict[str, list[str]]] = [{"ClientToken": []}]
 ADMIN_SECURITY: list[dict[str, list[str]]] = [{"AdminToken": []}]
@@ -37,6 +46,22 @@ def error_responses(*codes: int) -> dict[int, ResponseSpec]:
         )
         for code in sorted({*_ALWAYS, *codes})
     }
+
+
+class ClosedStructSchemaPlugin(StructSchemaPlugin):
+    """Litestar's schema of a msgspec Struct, plus `additionalProperties: false` for the
+    Structs that refuse unknown fields (`forbid_unknown_fields=True`): the document states
+    what the decoder enforces. Registered as an app plugin, it is asked before the
+    built-in one."""
+
+    def to_openapi_schema(
+        self, field_definition: FieldDefinition, schema_creator: SchemaCreator
+    ) -> Schema:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        info = msgspec.inspect.type_info(field_definition.type_)
+        if isinstance(info, msgspec.inspect.StructType) and info.forbid_unknown_fields:
+            schema.additional_properties = False
+        return schema
 
 
 def openapi_config() -> OpenAPIConfig:

@@ -20,7 +20,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_HEADER_RAW = REQUEST_ID_HEADER.lower().encode()
-_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 _STATE_KEY = "request_id"
 
 log = structlog.get_logger("web.request")
@@ -40,7 +40,7 @@ def request_id_of(scope: Scope | dict[str, Any]) -> str:
         ),
         None,
     )
-    request_id = incoming if incoming and _SANE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    request_id = incoming if incoming and _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
     state[_STATE_KEY] = request_id
     return request_id
 

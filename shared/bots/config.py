@@ -67,7 +67,7 @@ CONFIG_TYPES: dict[BotKind, type[SpreadConfig] | type[VolumeConfig]] = {
     BotKind.VOLUME: VolumeConfig,
 }
 
-_AT_PATH = re.compile(r" - at `\$\.?([^`]*)`$")
+_AT_PATH = re.compile(r" - at `\$\.?([^`]*)`\Z")
 _NAMED_FIELD = re.compile(r"field `([^`]+)`")
 
 

@@ -19,11 +19,10 @@ from shared.domain import BotKind, BotStatus
 from shared.errors import ConflictError, NotFoundError
 from shared.jobs import BOT_TICK, bot_lock, bot_queueing_lock, defer_once
 from shared.orders.cancel import cancel_open_orders_of_bot
-from shared.orders.intents import SYMBOL_RE
 from shared.repositories import bots as bots_repo
 from shared.repositories.credentials import get_credential
 from shared.repositories.kill_switches import engaged_covering_bot, lock_kill_switches
-from shared.validation import FieldValidationError
+from shared.validation import FieldValidationError, is_symbol
 
 
 def _not_found(bot_id: UUID) -> NotFoundError:
@@ -40,7 +39,7 @@ async def create_bot(
     symbol: str,
     config: Any,
 ) -> bots_repo.Bot:
-    if not SYMBOL_RE.match(symbol):
+    if not is_symbol(symbol):
         raise FieldValidationError("symbol", "must look like BASE/QUOTE in capitals, e.g. BTC/USDT")
     parsed = parse_bot_config(kind, config)
     credential = await get_credential(conn, client_id, credential_id)

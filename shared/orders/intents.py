@@ -40,12 +40,14 @@ from shared.orders.client_order_id import client_order_id_for
 from shared.orders.views import order_body
 from shared.repositories import orders as orders_repo
 from shared.repositories.credentials import get_credential
-from shared.validation import FieldValidationError, normalize_decimal
+from shared.validation import FieldValidationError, is_symbol, normalize_decimal, whole_string
 
 ACCEPTED_STATUS_CODE = 202
-# Printable ASCII, 1-255 characters (mirrors the CHECK on orders.idempotency_key).
-IDEMPOTENCY_KEY_RE = re.compile(r"^[\x20-\x7e]{1,255}$")
-SYMBOL_RE = re.compile(r"^[A-Z0-9]{1,20}/[A-Z0-9]{1,20}$")
+# 1-255 printable ASCII characters (the CHECK on orders.idempotency_key), neither first
+# nor last a space: HTTP strips those from a header's value, so no key could carry them.
+IDEMPOTENCY_KEY_BODY = r"[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?"
+IDEMPOTENCY_KEY_PATTERN = whole_string(IDEMPOTENCY_KEY_BODY)
+_IDEMPOTENCY_KEY_RE = re.compile(IDEMPOTENCY_KEY_BODY)
 
 
 class OrderIntent(msgspec.Struct, frozen=True, kw_only=True):
@@ -72,12 +74,12 @@ class IdempotencyKeyReused(ValidationError):
 
 
 def is_valid_idempotency_key(key: str | None) -> bool:
-    return key is not None and IDEMPOTENCY_KEY_RE.match(key) is not None
+    return key is not None and _IDEMPOTENCY_KEY_RE.fullmatch(key) is not None
 
 
 def normalize_intent(intent: OrderIntent) -> OrderIntent:
     """One spelling per request, and the rules the schema cannot express in one column."""
-    if not SYMBOL_RE.match(intent.symbol):
+    if not is_symbol(intent.symbol):
         raise FieldValidationError("symbol", "must look like BASE/QUOTE in capitals, e.g. BTC/USDT")
     if intent.amount <= 0:
         raise FieldValidationError("amount", "must be greater than 0")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import re
 import subprocess
 import sys
 import uuid
@@ -12,10 +14,19 @@ import pytest
 
 from shared.credentials import check_api_base_url, masked_hint, url_origin
 from shared.domain import CredentialEnvironment
-from shared.validation import FieldValidationError, normalize_decimal, parse_decimal
+from shared.orders.intents import is_valid_idempotency_key
+from shared.validation import (
+    DECIMAL_PATTERN,
+    SYMBOL_PATTERN,
+    FieldValidationError,
+    is_symbol,
+    normalize_decimal,
+    parse_decimal,
+)
 from web.errors import ApiError, _field_errors
 from web.pagination import decode_cursor, encode_cursor
 from web.rate_limit import RateLimiter
+from web.untrusted_input import MAX_JSON_DEPTH, check_json_body
 
 
 def test_cursor_round_trip_is_opaque_and_exact() -> None:
@@ -122,3 +133,81 @@ def test_the_web_never_loads_exchange_or_worker_code() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_patterns_match_whole_strings_only() -> None:
+    """Python's `$` also matches before a final newline; no pattern of ours may."""
+    assert is_valid_idempotency_key("order-1")
+    assert not is_valid_idempotency_key("order-1\n")
+    assert is_symbol("BTC/USDT")
+    assert not is_symbol("BTC/USDT\n")
+    for pattern, good in ((SYMBOL_PATTERN, "BTC/USDT"), (DECIMAL_PATTERN, "0.015")):
+        assert re.search(pattern, good)  # msgspec searches with the published pattern
+        assert not re.search(pattern, good + "\n")
+        assert not re.search(pattern, "\n" + good)
+    with pytest.raises(FieldValidationError):
+        parse_decimal("1\n", "amount")
+
+
+def test_decimals_beyond_the_default_context_are_refused_not_rounded() -> None:
+    exact = "1234567890.123456789012345678"  # 28 significant digits
+    assert str(parse_decimal(exact, "amount")) == exact
+    assert parse_decimal("9" * 28, "amount") == Decimal("9" * 28)
+    assert parse_decimal("1.0000000000000000000000", "amount") == 1  # trailing zeros
+    assert str(parse_decimal("0" * 40 + "1" + "0" * 27, "amount")) == "1" + "0" * 27
+    assert parse_decimal("0." + "0" * 30, "fee", allow_zero=True) == 0
+    for value in (
+        "1" + "0" * 28,
+        "1" + "0" * 100,  # beyond any context: must be measured before normalizing
+        "12345678901.123456789012345678",
+        "0." + "0" * 18 + "1",
+        "1." + "1" * 500,
+        "0.1" + "0" * 100 + "1",  # a wide context would round this to 0.1
+    ):
+        with pytest.raises(FieldValidationError) as excinfo:
+            parse_decimal(value, "price")
+        assert excinfo.value.field == "price"
+
+
+def test_forged_cursor_ids_are_refused() -> None:
+    moment = '"2026-01-01T00:00:00+00:00"'
+    for id_type, payload in (
+        (int, f'[{moment}, "{2**63}"]'),
+        (int, f'[{moment}, "0"]'),
+        (int, f'[{moment}, "1e999"]'),
+        (int, f"[{moment}, 1e999]"),
+        (uuid.UUID, f'[{moment}, "{uuid.uuid4().hex}"]'),  # not the spelling we write
+        (uuid.UUID, "[" * 5000 + "]" * 5000),
+    ):
+        cursor = base64.urlsafe_b64encode(payload.encode()).decode()
+        with pytest.raises(ApiError):
+            decode_cursor(cursor, id_type)
+    largest = encode_cursor(datetime.now(UTC), 2**63 - 1)
+    assert decode_cursor(largest, int)[1] == 2**63 - 1
+
+
+def _nested(depth: int) -> object:
+    """`depth` containers, alternately objects and arrays, around a string."""
+    value: object = "leaf"
+    for level in range(depth):
+        value = {"a": value} if level % 2 else [value]
+    return value
+
+
+def test_json_bodies_are_limited_in_depth_and_refuse_nul() -> None:
+    check_json_body(_nested(MAX_JSON_DEPTH))
+    check_json_body({"reason": "line one\nline two", "config": {"levels": 2}})
+    with pytest.raises(ApiError) as too_deep:
+        check_json_body(_nested(MAX_JSON_DEPTH + 1))
+    assert too_deep.value.status_code == 400
+    for body, field in (
+        ({"name": "a\x00b"}, "name"),
+        ({"config": {"side\x00": "x"}}, "config.side\\u0000"),
+        ({"items": ["ok", "\x00"]}, "items.1"),
+        ("\x00", "body"),
+    ):
+        with pytest.raises(ApiError) as refused:
+            check_json_body(body)
+        assert refused.value.status_code == 400
+        assert refused.value.details is not None
+        assert refused.value.details[0].field == field

@@ -14,6 +14,7 @@ from web.auth import requires_client
 from web.dependencies import Client, Conn
 from web.openapi import CLIENT_SECURITY, error_responses
 from web.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, split_page
+from web.schemas.common import SymbolFilter
 from web.schemas.orders import FillPage, FillRead
 
 
@@ -32,7 +33,7 @@ class FillController(Controller):
         self,
         conn: Conn,
         client: Client,
-        symbol: FromQuery[str | None] = None,
+        symbol: SymbolFilter = None,
         order_id: FromQuery[UUID | None] = None,
         bot_id: FromQuery[UUID | None] = None,
         credential_id: FromQuery[UUID | None] = None,

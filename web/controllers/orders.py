@@ -14,7 +14,12 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 from shared.domain import OrderStatus
 from shared.errors import NotFoundError
 from shared.orders.cancel import request_cancel
-from shared.orders.intents import OrderIntent, is_valid_idempotency_key, submit_order_intent
+from shared.orders.intents import (
+    IDEMPOTENCY_KEY_PATTERN,
+    OrderIntent,
+    is_valid_idempotency_key,
+    submit_order_intent,
+)
 from shared.orders.views import order_view
 from shared.repositories import orders as orders_repo
 from shared.validation import parse_decimal
@@ -23,6 +28,7 @@ from web.dependencies import Client, Conn, JobApp
 from web.errors import ApiError
 from web.openapi import CLIENT_SECURITY, error_responses
 from web.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, split_page
+from web.schemas.common import SymbolFilter
 from web.schemas.orders import (
     FillRead,
     OrderCreate,
@@ -73,7 +79,14 @@ class OrderController(Controller):
             HeaderParameter(
                 name=IDEMPOTENCY_KEY_HEADER,
                 required=True,
-                description="1-255 printable ASCII characters, unique per order you mean",
+                description=(
+                    "1-255 printable ASCII characters, neither first nor last a space; "
+                    "unique per order you mean"
+                ),
+                # Documented here, checked below: a missing or invalid key has its own
+                # error code, which Litestar's own header validation would not give. The
+                # `None` default is that check's, not a null the caller may send.
+                schema_extra={"one_of": None, "type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
             ),
         ] = None,
     ) -> Response[OrderRead]:
@@ -119,7 +132,7 @@ class OrderController(Controller):
         conn: Conn,
         client: Client,
         status: FromQuery[OrderStatus | None] = None,
-        symbol: FromQuery[str | None] = None,
+        symbol: SymbolFilter = None,
         bot_id: FromQuery[UUID | None] = None,
         credential_id: FromQuery[UUID | None] = None,
         created_after: FromQuery[datetime | None] = None,

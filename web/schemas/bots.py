@@ -8,14 +8,31 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
+from litestar.openapi.spec import OpenAPIType, Schema
 from msgspec import Meta
 
+from shared.bots.config import CONFIG_TYPES
 from shared.domain import BotKind, BotStatus, OrderSide, OrderStatus
 from shared.orders.views import utc
 from shared.repositories.bots import Bot, BotActivity, BotQuote
 from web.schemas.balances import BalanceRead
-from web.schemas.common import Label, Symbol
+from web.schemas.common import TEXT_PATTERN, Label, Symbol
 from web.schemas.stats import StatsRead
+
+
+def _config_schema() -> dict[str, Any]:
+    """What the document says of `config` beyond "an object": its keys are the config
+    fields of some bot kind and its values are scalars (strings without NUL, integers,
+    null). Which keys a kind accepts and their ranges are checked on write (422)."""
+    names = sorted(
+        {field.name for t in CONFIG_TYPES.values() for field in msgspec.structs.fields(t)}
+    )
+    value_types = [OpenAPIType.STRING, OpenAPIType.INTEGER, OpenAPIType.NULL]
+    return {
+        "property_names": Schema(type=OpenAPIType.STRING, enum=names),
+        "additional_properties": Schema(type=value_types, pattern=TEXT_PATTERN),
+    }
+
 
 Config = Annotated[
     dict[str, Any],
@@ -27,6 +44,8 @@ Config = Annotated[
             "price_band_bps, side_policy. Decimals as strings."
         ),
         examples=[{"spread_bps": "20", "order_size": "0.01", "levels": 2}],
+        # Litestar copies `extra` onto the property's OpenAPI schema.
+        extra_json_schema={"extra": _config_schema()},
     ),
 ]
 

@@ -11,6 +11,8 @@ from msgspec import Meta
 
 from shared.orders.views import utc
 from shared.repositories.clients import Client
+from shared.validation import whole_string
+from web.schemas.common import TokenLabel
 from web.schemas.tokens import TokenIssued
 
 
@@ -18,12 +20,12 @@ class ClientCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     name: Annotated[
         str,
         Meta(
-            pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$",
+            pattern=whole_string(r"[a-z0-9][a-z0-9_-]{0,62}"),
             description="1-63 lowercase letters, digits, '-' or '_'",
             examples=["acme"],
         ),
     ]
-    token_label: Annotated[str, Meta(max_length=100)] = "initial"  # noqa: S105 - a label
+    token_label: TokenLabel = "initial"  # noqa: S105 - a label
 
 
 class ClientRead(msgspec.Struct, frozen=True, kw_only=True):

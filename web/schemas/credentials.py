@@ -13,14 +13,19 @@ from msgspec import Meta
 from shared.domain import CredentialEnvironment
 from shared.orders.views import utc
 from shared.repositories.credentials import Credential
-from web.schemas.common import Label
+from web.schemas.common import TEXT_PATTERN, Label
 
-Secret = Annotated[str, Meta(min_length=1, max_length=4096)]
+Secret = Annotated[str, Meta(min_length=1, max_length=4096, pattern=TEXT_PATTERN)]
 
 
 class CredentialCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     exchange: Annotated[
-        str, Meta(description="A supported venue, e.g. binance", examples=["binance"])
+        str,
+        Meta(
+            pattern=TEXT_PATTERN,
+            description="A supported venue, e.g. binance",
+            examples=["binance"],
+        ),
     ]
     label: Label
     api_key: Secret
@@ -32,6 +37,7 @@ class CredentialCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
             str,
             Meta(
                 max_length=500,
+                pattern=TEXT_PATTERN,
                 description="https URL whose origin is in TRADEBRIDGE_ALLOWED_API_BASE_URLS",
             ),
         ]

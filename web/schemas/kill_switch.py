@@ -12,7 +12,7 @@ import msgspec
 from shared.domain import KillSwitchScope
 from shared.orders.views import utc
 from shared.repositories.kill_switches import KillSwitch
-from web.schemas.common import Reason
+from web.schemas.common import Reason, Text
 
 
 class KillSwitchChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -22,7 +22,7 @@ class KillSwitchChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     scope: Literal["client", "bot"]
     bot_id: UUID | None = None
     reason: Reason
-    confirm: str
+    confirm: Text
 
 
 class GlobalKillSwitchChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -30,7 +30,7 @@ class GlobalKillSwitchChange(msgspec.Struct, frozen=True, kw_only=True, forbid_u
 
     scope: Literal["global"]
     reason: Reason
-    confirm: str
+    confirm: Text
 
 
 class KillSwitchRead(msgspec.Struct, frozen=True, kw_only=True):

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 from uuid import UUID
 
 import msgspec
-from msgspec import Meta
 
 from shared.orders.views import utc
 from shared.repositories.clients import ApiToken, IssuedToken
+from web.schemas.common import TokenLabel
 
 
 class TokenCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    label: Annotated[str, Meta(max_length=100)] = ""
+    label: TokenLabel = ""
 
 
 class TokenRead(msgspec.Struct, frozen=True, kw_only=True):

@@ -159,3 +159,29 @@ async def test_openapi_documents_every_route(web: WebServer) -> None:
     # Read-only fields are not part of the request schemas.
     for create in ("OrderCreate", "BotCreate", "CredentialCreate"):
         assert not {"id", "client_id", "status"} & set(schemas[create]["properties"]), create
+
+
+async def test_openapi_states_the_request_contract(web: WebServer) -> None:
+    async with web.http() as http:
+        document = (await http.get("/schema/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    bodies = set()
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body:
+                bodies.update(re.findall(r"#/components/schemas/(\w+)", json.dumps(body)))
+    assert {"OrderCreate", "BotCreate", "CredentialCreate", "TokenCreate"} <= bodies
+    for name in bodies:  # every body refuses unknown fields (forbid_unknown_fields), and says so
+        assert schemas[name].get("additionalProperties") is False, name
+    assert "additionalProperties" not in schemas["OrderRead"]  # responses may grow
+
+    parameters = document["paths"]["/v1/orders"]["post"]["parameters"]
+    key = next(p for p in parameters if p["name"] == "Idempotency-Key")
+    assert key["in"] == "header"
+    assert key["required"] is True
+    assert key["schema"]["type"] == "string"
+    pattern = key["schema"]["pattern"]
+    assert re.search(pattern, "order-2026-0001")
+    for invalid in ("", "x" * 256, "tab\there", "order-1\n", "é"):
+        assert not re.search(pattern, invalid), invalid
