@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from uuid import UUID
 
+import structlog
+
 from shared.db.pool import transaction
 from shared.domain import OrderStatus
 from shared.exchange.errors import ExchangeCallError
@@ -25,6 +27,8 @@ from worker.orders.state import (
 )
 from worker.orders.venue_calls import fetch_with_trades, trades_if_filled_more
 from worker.retry import RetryLater, backoff_s
+
+log = structlog.get_logger(__name__)
 
 
 async def reconcile_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = None) -> str:
@@ -46,7 +50,8 @@ async def reconcile_order(ctx: WorkerContext, order_id: UUID, job_id: int | None
 async def reconcile_credential(
     ctx: WorkerContext, credential_id: UUID, job_id: int | None = None
 ) -> int:
-    """Reconcile every open order of one credential; returns how many changed status."""
+    """Reconcile every open order of one credential; returns how many changed status.
+    A venue error ends the run early (logged), never retries it: see below."""
     async with transaction(ctx.pool) as conn:
         orders = await lock_live_orders_of_credential(conn, credential_id)
         if not orders:
@@ -77,7 +82,15 @@ async def reconcile_credential(
                     status = await _apply(ctx, order, *found, job_id=job_id)
                 changed += status is not order.status
     except ExchangeCallError as exc:
-        raise RetryLater(f"reconcile: {exc.reason}", exc.retry_after_s or backoff_s(1)) from None
+        # Not retried in place: this job has a queueing lock, and the sweep may have queued
+        # its twin meanwhile (a retry back to `todo` beside it is refused, and the job would
+        # stay `doing`). The sweep comes back within the reconcile interval anyway.
+        log.warning(
+            "reconciliation stopped at a venue error; the sweep comes back",
+            credential_id=str(credential_id),
+            reason=exc.reason,
+            changed=changed,
+        )
     return changed
 
 

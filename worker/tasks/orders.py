@@ -44,11 +44,10 @@ async def reconcile_order_task(context: JobContext, order_id: str) -> str:
         return await reconcile_order(current(), UUID(order_id), job_id)
 
 
+# No retry strategy: the job has a queueing lock, so a retry could collide with the twin
+# the sweep queued meanwhile; the sweep is its retry (worker.orders.reconciliation).
 @blueprint.task(
-    name=RECONCILE_CREDENTIAL.task_name,
-    queue=RECONCILE_CREDENTIAL.queue,
-    retry=PIPELINE_RETRY,
-    pass_context=True,
+    name=RECONCILE_CREDENTIAL.task_name, queue=RECONCILE_CREDENTIAL.queue, pass_context=True
 )
 async def reconcile_credential_task(context: JobContext, credential_id: str) -> int:
     with job_log_context(context, credential_id=credential_id) as job_id:
