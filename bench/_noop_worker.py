@@ -3,7 +3,7 @@
     DATABASE_URL=... .venv/bin/python -m bench._noop_worker [--concurrency 8]
 
 Same pool and worker options as `worker.main.run_worker` (concurrency, listen/notify,
-heartbeat, poll interval),
+heartbeat, poll interval, a one-entry additional context copied into every job),
 queue "orders"; stops on SIGTERM. `defer_noop` defers one job on a given connection.
 """
 
@@ -44,6 +44,9 @@ async def main(concurrency: int) -> None:
             queues=["orders"],
             wait=True,
             install_signal_handlers=True,
+            # The real worker hands its WorkerContext to tasks this way (procrastinate
+            # copies the dict per job); the no-op task needs none, the copy is kept.
+            additional_context={"bench": None},
             **(worker_options(settings) | {"concurrency": concurrency}),
         )
     finally:

@@ -1,11 +1,19 @@
-"""What a task needs, assembled once per worker process (cosmicpython's bootstrap)."""
+"""What a task needs, assembled once per worker process (cosmicpython's bootstrap).
+
+The context reaches tasks through procrastinate, not a module global: whoever runs the
+worker passes `additional_context=job_context_extras(ctx)` to `run_worker_async`, and
+procrastinate copies that dict into every job's `JobContext.additional_context`, where a
+task (declared with `pass_context=True`) reads it with `worker_context(context)`. So
+the context is explicit where a task starts, and two workers in one process (the tests)
+can each run with their own.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from procrastinate import App
+from procrastinate import App, JobContext
 from psycopg_pool import AsyncConnectionPool
 
 from shared.exchange.breaker import BreakerRegistry
@@ -27,19 +35,29 @@ class WorkerContext:
     vault: CredentialVault
 
 
-_current: WorkerContext | None = None
+# The key of the WorkerContext in procrastinate's JobContext.additional_context.
+WORKER_CONTEXT_KEY = "tradebridge.worker_context"
 
 
-def current() -> WorkerContext:
-    if _current is None:
-        raise RuntimeError("the worker context is not set up (run through worker.main)")
-    return _current
+def job_context_extras(ctx: WorkerContext) -> dict[str, Any]:
+    """What to pass as `run_worker_async(additional_context=...)`."""
+    return {WORKER_CONTEXT_KEY: ctx}
+
+
+def worker_context(context: JobContext) -> WorkerContext:
+    """The WorkerContext of the worker running this job."""
+    ctx = context.additional_context.get(WORKER_CONTEXT_KEY)
+    if not isinstance(ctx, WorkerContext):
+        raise RuntimeError(
+            "the job runs without a worker context: run the worker through worker.main, or"
+            " pass additional_context=job_context_extras(ctx) to run_worker_async"
+        )
+    return ctx
 
 
 async def build_context(
     settings: Settings, pool: AsyncConnectionPool, job_app: App
 ) -> WorkerContext:
-    global _current
     async with pool.connection() as conn:
         cur = await conn.execute("SELECT code, request_weight_per_minute FROM venues")
         weights: dict[str, Any] = dict(await cur.fetchall())
@@ -54,7 +72,7 @@ async def build_context(
         weight_per_minute=weights,
         observer=observe_venue_call,
     )
-    _current = WorkerContext(
+    return WorkerContext(
         settings=settings,
         pool=pool,
         job_app=job_app,
@@ -62,11 +80,7 @@ async def build_context(
         market_data=MarketDataCache(ttl_s=1.0),
         vault=CredentialVault.from_settings(settings),
     )
-    return _current
 
 
-async def close_context() -> None:
-    global _current
-    if _current is not None:
-        await _current.adapters.close_all()
-        _current = None
+async def close_context(ctx: WorkerContext) -> None:
+    await ctx.adapters.close_all()

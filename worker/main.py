@@ -20,7 +20,7 @@ from shared.logs import configure_logging
 from shared.metrics import register_breaker_states
 from shared.settings import Settings, get_settings
 from worker.app import create_worker_app
-from worker.context import build_context, close_context
+from worker.context import build_context, close_context, job_context_extras
 
 log = structlog.get_logger(__name__)
 
@@ -67,6 +67,7 @@ async def run_worker(
     await pool.open(wait=True)
     app = create_worker_app()
     await app.open_async(pool=pool)
+    context = None
     try:
         context = await build_context(settings, pool, app)
         if serve_metrics and settings.worker_metrics_port:
@@ -75,10 +76,12 @@ async def run_worker(
             queues=list(settings.worker_queues or ALL_QUEUES),
             wait=wait,
             install_signal_handlers=install_signal_handlers,
+            additional_context=job_context_extras(context),
             **worker_options(settings),
         )
     finally:
-        await close_context()
+        if context is not None:
+            await close_context(context)
         await app.close_async()
         await pool.close()
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 from urllib.parse import urlsplit
 
 import ccxt
@@ -70,6 +70,9 @@ CallObserver = Callable[[str, str, float], None]  # (operation, outcome, seconds
 
 
 class CcxtAdapter:
+    """shared.exchange.protocol.ExchangeAdapter over a ccxt client; built only by
+    shared.exchange.factory."""
+
     def __init__(
         self,
         client: ccxt_async.Exchange,
@@ -89,7 +92,7 @@ class CcxtAdapter:
         self._observer = observer
         self._markets: dict[str, Market] | None = None
 
-    def bypassing_breaker(self) -> CcxtAdapter:
+    def bypassing_breaker(self) -> Self:
         """This adapter (same client, budget and markets) with calls that neither wait on
         the venue's breaker nor count toward it."""
         twin = copy.copy(self)

@@ -1,5 +1,8 @@
 """Builds and caches adapters: one ccxt client per credential, one keyless client per
-venue endpoint for public data, all closed together at shutdown."""
+venue endpoint for public data, all closed together at shutdown.
+
+The one place that names a concrete adapter: callers get the ExchangeAdapter protocol,
+so a native connector is added here and nowhere else."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from shared.exchange.budget import BudgetRegistry
 from shared.exchange.ccxt_adapter import BINANCE_WEIGHTS, CallObserver, CcxtAdapter, host_of
 from shared.exchange.ccxt_responses import ccxt_client_class
 from shared.exchange.errors import PermanentExchangeError
+from shared.exchange.protocol import ExchangeAdapter
 from shared.exchange.types import OpenedCredential
 
 # Venues whose REST dialect is Binance Spot: a base URL override (paper exchange, or an
@@ -109,9 +113,9 @@ class ExchangeAdapters:
         self.budgets = budgets
         self._weight_per_minute = weight_per_minute
         self._observer = observer
-        self._adapters: dict[str, CcxtAdapter] = {}
+        self._adapters: dict[str, ExchangeAdapter] = {}
 
-    def _wrap(self, venue: str, client: ccxt_async.Exchange) -> CcxtAdapter:
+    def _wrap(self, venue: str, client: ccxt_async.Exchange) -> ExchangeAdapter:
         host = host_of(client)
         budget = None
         if self.budgets is not None:
@@ -125,7 +129,7 @@ class ExchangeAdapters:
             observer=self._observer(venue) if self._observer else None,
         )
 
-    def for_credential(self, credential: OpenedCredential) -> CcxtAdapter:
+    def for_credential(self, credential: OpenedCredential) -> ExchangeAdapter:
         # Keyed by the key material too, so a rotated secret gets a fresh client.
         fingerprint = hashlib.sha256(
             f"{credential.api_key}:{credential.secret}".encode()
@@ -145,7 +149,7 @@ class ExchangeAdapters:
 
     def public(
         self, venue: str, environment: CredentialEnvironment, base_url: str | None = None
-    ) -> CcxtAdapter:
+    ) -> ExchangeAdapter:
         """A keyless adapter for market data, shared by every bot on that endpoint."""
         key = f"public:{venue}:{environment.value}:{base_url or ''}"
         adapter = self._adapters.get(key)

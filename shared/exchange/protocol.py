@@ -1,8 +1,14 @@
-"""The one async adapter protocol every venue connector implements."""
+"""The one async adapter protocol every venue connector implements.
+
+The worker sees venues only through this type: `shared.exchange.factory` is the one
+place that names a concrete adapter (the ccxt one today), so a native connector for a
+venue ccxt lacks is one new class that satisfies this protocol plus a branch in the
+factory, and no worker module changes. tests/unit/test_exchange_protocol.py holds both to it.
+"""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, Self, runtime_checkable
 
 from shared.exchange.types import (
     AssetBalance,
@@ -15,9 +21,26 @@ from shared.exchange.types import (
 )
 
 
+@runtime_checkable
 class ExchangeAdapter(Protocol):
-    venue: str
-    host: str
+    """Every call maps the venue's errors to shared.exchange.errors, goes through the
+    venue's circuit breaker and the shared request budget; reads retry, sends do not."""
+
+    @property
+    def venue(self) -> str:
+        """The venue code (`venues.code`), e.g. "binance"."""
+        ...
+
+    @property
+    def host(self) -> str:
+        """The endpoint's host: breakers, budgets and cached market data are per host."""
+        ...
+
+    def bypassing_breaker(self) -> Self:
+        """The same adapter (session, budget, markets) with calls that neither wait on the
+        venue's breaker nor count toward it: only for cancels under an engaged kill
+        switch (worker.orders.cancellation says why)."""
+        ...
 
     async def load_markets(self, *, reload: bool = False) -> dict[str, Market]: ...
 

@@ -21,8 +21,8 @@ from uuid import UUID
 
 from shared.db.pool import transaction
 from shared.domain import OrderStatus
-from shared.exchange.ccxt_adapter import CcxtAdapter
 from shared.exchange.errors import ExchangeCallError, OrderNotFoundError, RateLimitedError
+from shared.exchange.protocol import ExchangeAdapter
 from shared.exchange.types import ExchangeOrder, Trade
 from worker.context import WorkerContext
 from worker.orders.placement import AT_VENUE, OUTCOME_UNKNOWN
@@ -110,7 +110,7 @@ async def cancel_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = 
 async def _cancel_unknown(
     ctx: WorkerContext,
     order: OrderRow,
-    adapter: CcxtAdapter,
+    adapter: ExchangeAdapter,
     job_id: int | None,
     *,
     kill_switch: bool,
@@ -156,7 +156,7 @@ async def _cancel_unknown(
 async def _fetch_or_retry(
     ctx: WorkerContext,
     order: OrderRow,
-    adapter: CcxtAdapter,
+    adapter: ExchangeAdapter,
     job_id: int | None,
     *,
     client_order_id: str | None = None,

@@ -35,7 +35,6 @@ from shared.db.pool import transaction
 from shared.db.sql_files import query
 from shared.domain import OrderEventKind, OrderStatus, OrderType
 from shared.errors import ConflictError
-from shared.exchange.ccxt_adapter import CcxtAdapter
 from shared.exchange.errors import (
     AmbiguousExchangeError,
     ExchangeCallError,
@@ -43,6 +42,7 @@ from shared.exchange.errors import (
     TransientExchangeError,
 )
 from shared.exchange.precision import PreTradeCheckError, prepare_order
+from shared.exchange.protocol import ExchangeAdapter
 from shared.exchange.types import ExchangeOrder, Market, OrderToSend
 from shared.orders.cancel import request_cancel
 from worker.context import WorkerContext
@@ -89,7 +89,7 @@ async def place_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = N
 
 async def _prepare_and_begin(
     ctx: WorkerContext, order_id: UUID, job_id: int | None
-) -> str | tuple[CcxtAdapter, OrderRow, OrderToSend, int] | None:
+) -> str | tuple[ExchangeAdapter, OrderRow, OrderToSend, int] | None:
     """Steps 1-3. Reads in one unlocked round trip, checks without the venue, then moves
     the row to submitting in one statement that re-checks status and kill switch under
     the row lock. A word when the order goes no further; None when the row changed in
@@ -173,7 +173,7 @@ async def _leave_to_cancel(ctx: WorkerContext, order: OrderRow, kill_switch: str
 
 
 async def _market_and_mid(
-    ctx: WorkerContext, adapter: CcxtAdapter, order: OrderRow, job_id: int | None
+    ctx: WorkerContext, adapter: ExchangeAdapter, order: OrderRow, job_id: int | None
 ) -> tuple[Market, Decimal | None] | PermanentExchangeError:
     """The venue's market rules and the current mid, from caches shared by all orders;
     a permanent refusal is returned for the caller to reject the order."""
@@ -236,7 +236,7 @@ def _checked_order(
 
 
 async def _look_up_previous_attempt(
-    ctx: WorkerContext, adapter: CcxtAdapter, order: OrderRow, attempt: int, job_id: int | None
+    ctx: WorkerContext, adapter: ExchangeAdapter, order: OrderRow, attempt: int, job_id: int | None
 ) -> str | None:
     """Adopt the venue's copy of an earlier attempt; None means: safe to send now."""
     try:
@@ -296,7 +296,7 @@ async def _look_up_previous_attempt(
 
 async def _send(
     ctx: WorkerContext,
-    adapter: CcxtAdapter,
+    adapter: ExchangeAdapter,
     order: OrderRow,
     to_send: OrderToSend,
     attempt: int,

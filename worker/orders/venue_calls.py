@@ -6,7 +6,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from shared.exchange.ccxt_adapter import CcxtAdapter
+from shared.exchange.protocol import ExchangeAdapter
 from shared.exchange.types import ExchangeOrder, Trade
 from worker.orders.state import OrderRow
 
@@ -19,7 +19,7 @@ async def timed() -> AsyncIterator[Callable[[], int]]:
 
 
 async def trades_if_filled_more(
-    adapter: CcxtAdapter, order: OrderRow, venue_order: ExchangeOrder
+    adapter: ExchangeAdapter, order: OrderRow, venue_order: ExchangeOrder
 ) -> list[Trade]:
     """The order's trades, fetched only when the venue reports more filled than we hold
     and the answer did not carry them already."""
@@ -31,7 +31,7 @@ async def trades_if_filled_more(
 
 
 async def fetch_with_trades(
-    adapter: CcxtAdapter,
+    adapter: ExchangeAdapter,
     order: OrderRow,
     *,
     exchange_order_id: str | None = None,

@@ -6,7 +6,7 @@ from procrastinate import Blueprint, JobContext
 
 from shared.jobs import REFRESH_BALANCES
 from worker.accounts import refresh_balances
-from worker.context import current
+from worker.context import worker_context
 from worker.tasks._jobs import job_log_context
 
 blueprint = Blueprint()
@@ -15,4 +15,4 @@ blueprint = Blueprint()
 @blueprint.task(name=REFRESH_BALANCES.task_name, queue=REFRESH_BALANCES.queue, pass_context=True)
 async def refresh_balances_task(context: JobContext, credential_id: str) -> str:
     with job_log_context(context, credential_id=credential_id):
-        return await refresh_balances(current(), UUID(credential_id))
+        return await refresh_balances(worker_context(context), UUID(credential_id))

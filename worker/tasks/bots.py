@@ -8,7 +8,7 @@ from procrastinate import Blueprint, JobContext
 
 from shared.jobs import BOT_TICK
 from worker.bots.tick import run_tick
-from worker.context import current
+from worker.context import worker_context
 from worker.retry import PIPELINE_RETRY
 from worker.tasks._jobs import job_log_context
 
@@ -22,5 +22,5 @@ blueprint = Blueprint()
 )
 async def bot_tick(context: JobContext, bot_id: str) -> str:
     with job_log_context(context, bot_id=bot_id):
-        report = await run_tick(current(), UUID(bot_id))
+        report = await run_tick(worker_context(context), UUID(bot_id))
         return report.outcome

@@ -28,7 +28,7 @@ from shared.jobs import (
     reconcile_queueing_lock,
 )
 from shared.metrics import QUEUE_DEPTH
-from worker.context import current
+from worker.context import worker_context
 from worker.retry import PIPELINE_RETRY
 from worker.tasks._jobs import job_log_context
 
@@ -43,7 +43,7 @@ ORPHAN_AGE_S = 30
 async def retry_stalled_jobs(context: JobContext, timestamp: int) -> int:
     """A SIGKILLed worker leaves its jobs in `doing`; procrastinate does not re-queue them
     by itself. Jobs whose worker stopped beating are put back to `todo`."""
-    ctx = current()
+    ctx = worker_context(context)
     manager = ctx.job_app.job_manager
     stalled = list(
         await manager.get_stalled_jobs(seconds_since_heartbeat=ctx.settings.worker_stalled_after_s)
@@ -65,7 +65,7 @@ async def retry_stalled_jobs(context: JobContext, timestamp: int) -> int:
 @blueprint.task(name="reconcile_sweep", queue=MAINTENANCE_QUEUE, pass_context=True)
 async def reconcile_sweep(context: JobContext, timestamp: int) -> int:
     """One reconciliation job per credential with open orders not looked at lately."""
-    ctx = current()
+    ctx = worker_context(context)
     deferred = 0
     async with transaction(ctx.pool) as conn:
         cur = await conn.execute(
@@ -74,7 +74,7 @@ async def reconcile_sweep(context: JobContext, timestamp: int) -> int:
         )
         for credential_id, _count in await cur.fetchall():
             deferred += await defer_once(
-                current().job_app,
+                ctx.job_app,
                 conn,
                 RECONCILE_CREDENTIAL,
                 queueing_lock=reconcile_queueing_lock(credential_id),
@@ -87,7 +87,7 @@ async def reconcile_sweep(context: JobContext, timestamp: int) -> int:
 @blueprint.task(name="redefer_orphan_orders", queue=MAINTENANCE_QUEUE, pass_context=True)
 async def redefer_orphan_orders(context: JobContext, timestamp: int) -> int:
     """Belt and braces: an accepted (or cancel-requested) order with no pending job."""
-    ctx = current()
+    ctx = worker_context(context)
     async with transaction(ctx.pool) as conn:
         cur = await conn.execute(
             query("pipeline_orders_without_live_job"), {"min_age_s": ORPHAN_AGE_S, "limit": 500}
@@ -106,7 +106,7 @@ async def redefer_orphan_orders(context: JobContext, timestamp: int) -> int:
 @blueprint.task(name="sample_queue_depth", queue=MAINTENANCE_QUEUE, pass_context=True)
 async def sample_queue_depth(context: JobContext, timestamp: int) -> int:
     """Ready jobs per queue, for the worker's metrics (a cheap count on the todo index)."""
-    async with transaction(current().pool) as conn:
+    async with transaction(worker_context(context).pool) as conn:
         cur = await conn.execute(
             "SELECT queue_name, count(*) FROM procrastinate_jobs"
             " WHERE status = 'todo' AND (scheduled_at IS NULL OR scheduled_at <= now())"
@@ -123,11 +123,11 @@ async def sample_queue_depth(context: JobContext, timestamp: int) -> int:
 async def refresh_running_bot_balances(context: JobContext, timestamp: int) -> int:
     """Running bots' credentials get a balance refresh every minute (one pending each)."""
     deferred = 0
-    async with transaction(current().pool) as conn:
+    async with transaction(worker_context(context).pool) as conn:
         cur = await conn.execute(query("balances_credentials_of_running_bots"))
         for (credential_id,) in await cur.fetchall():
             deferred += await defer_once(
-                current().job_app,
+                worker_context(context).job_app,
                 conn, REFRESH_BALANCES,
                 queueing_lock=balances_queueing_lock(credential_id),
                 credential_id=str(credential_id),
@@ -140,7 +140,7 @@ async def refresh_running_bot_balances(context: JobContext, timestamp: int) -> i
 async def stats_maintenance(context: JobContext, timestamp: int) -> int:
     """Rebuild statistics books a late fill made stale (so reads stay fast), and drop
     minute buckets and checkpoints older than the 24h window needs."""
-    async with transaction(current().pool) as conn:
+    async with transaction(worker_context(context).pool) as conn:
         cur = await conn.execute("SELECT stats_rebuild_stale_books()")
         row = await cur.fetchone()
         await conn.execute("SELECT stats_prune(interval '2 days')")
@@ -155,7 +155,7 @@ async def stats_maintenance(context: JobContext, timestamp: int) -> int:
 )
 async def apply_kill_switch(context: JobContext, kill_switch_id: str) -> int:
     """Stop the bots in scope and put a cancel intent on every live order in scope."""
-    ctx = current()
+    ctx = worker_context(context)
     with job_log_context(context, kill_switch_id=kill_switch_id):
         async with transaction(ctx.pool) as conn:
             params = {"kill_switch_id": kill_switch_id}

@@ -7,7 +7,7 @@ from uuid import UUID
 from procrastinate import Blueprint, JobContext
 
 from shared.jobs import CANCEL_ORDER, PLACE_ORDER, RECONCILE_CREDENTIAL, RECONCILE_ORDER
-from worker.context import current
+from worker.context import worker_context
 from worker.orders.cancellation import cancel_order
 from worker.orders.placement import place_order
 from worker.orders.reconciliation import reconcile_credential, reconcile_order
@@ -22,7 +22,7 @@ blueprint = Blueprint()
 )
 async def place_order_task(context: JobContext, order_id: str) -> str:
     with job_log_context(context, order_id=order_id) as job_id:
-        return await place_order(current(), UUID(order_id), job_id)
+        return await place_order(worker_context(context), UUID(order_id), job_id)
 
 
 @blueprint.task(
@@ -30,7 +30,7 @@ async def place_order_task(context: JobContext, order_id: str) -> str:
 )
 async def cancel_order_task(context: JobContext, order_id: str) -> str:
     with job_log_context(context, order_id=order_id) as job_id:
-        return await cancel_order(current(), UUID(order_id), job_id)
+        return await cancel_order(worker_context(context), UUID(order_id), job_id)
 
 
 @blueprint.task(
@@ -41,7 +41,7 @@ async def cancel_order_task(context: JobContext, order_id: str) -> str:
 )
 async def reconcile_order_task(context: JobContext, order_id: str) -> str:
     with job_log_context(context, order_id=order_id) as job_id:
-        return await reconcile_order(current(), UUID(order_id), job_id)
+        return await reconcile_order(worker_context(context), UUID(order_id), job_id)
 
 
 # No retry strategy: the job has a queueing lock, so a retry could collide with the twin
@@ -51,4 +51,4 @@ async def reconcile_order_task(context: JobContext, order_id: str) -> str:
 )
 async def reconcile_credential_task(context: JobContext, credential_id: str) -> int:
     with job_log_context(context, credential_id=credential_id) as job_id:
-        return await reconcile_credential(current(), UUID(credential_id), job_id)
+        return await reconcile_credential(worker_context(context), UUID(credential_id), job_id)

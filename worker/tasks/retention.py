@@ -24,7 +24,7 @@ from psycopg.pq import TransactionStatus
 from shared.db.sql_files import query
 from shared.jobs import MAINTENANCE_QUEUE
 from shared.metrics import JOBS_PRUNED
-from worker.context import current
+from worker.context import worker_context
 from worker.tasks._jobs import job_log_context
 
 log = structlog.get_logger(__name__)
@@ -103,7 +103,7 @@ async def prune_finished_jobs(
 @blueprint.task(name="prune_finished_jobs", queue=MAINTENANCE_QUEUE, pass_context=True)
 async def prune_finished_jobs_task(context: JobContext, timestamp: int) -> int:
     """Every 10 minutes: delete finished jobs older than the retention (0 disables)."""
-    ctx = current()
+    ctx = worker_context(context)
     hours = ctx.settings.job_retention_hours
     if hours <= 0:
         return 0

@@ -294,10 +294,7 @@ async def test_stalled_job_whose_queueing_lock_twin_is_queued_does_not_break_the
             credential_id=str(credential_id),
         )  # fmt: skip
 
-    class Ctx:
-        job = None
-
-    assert await retry_stalled_jobs(Ctx(), timestamp=0) == 2  # type: ignore[arg-type]
+    assert await retry_stalled_jobs(worker.task_context("retry_stalled_jobs"), timestamp=0) == 2
     jobs = dict(
         await worker.fetch(
             "SELECT coalesce(args->>'order_id', id::text), status FROM procrastinate_jobs"

@@ -177,27 +177,23 @@ def test_the_task_is_registered_as_a_periodic_maintenance_task() -> None:
     assert app.tasks["prune_finished_jobs"].queue == "maintenance"
 
 
-class FakeJobContext:
-    job = None
-    task = None
-
-
 async def test_the_periodic_task_follows_the_setting_and_zero_disables_it(
     worker: WorkerHarness,
 ) -> None:
     async with worker.pool.connection() as conn:
         job_id = await make_job(conn, "succeeded", OLD)
     settings = worker.ctx.settings
+    task = worker.task_context("prune_finished_jobs")  # reads worker.ctx.settings per call
     try:
         worker.ctx.settings = dataclasses.replace(settings, job_retention_hours=0)
-        assert await prune_finished_jobs_task(FakeJobContext(), timestamp=0) == 0  # type: ignore[arg-type]
+        assert await prune_finished_jobs_task(task, timestamp=0) == 0
         assert await worker.fetch("SELECT id FROM procrastinate_jobs") == [(job_id,)]
 
         worker.ctx.settings = dataclasses.replace(settings, job_retention_hours=OLD + 1)
-        assert await prune_finished_jobs_task(FakeJobContext(), timestamp=0) == 0  # type: ignore[arg-type]
+        assert await prune_finished_jobs_task(task, timestamp=0) == 0
 
         worker.ctx.settings = dataclasses.replace(settings, job_retention_hours=72)
-        assert await prune_finished_jobs_task(FakeJobContext(), timestamp=0) == 1  # type: ignore[arg-type]
+        assert await prune_finished_jobs_task(task, timestamp=0) == 1
         assert await worker.fetch("SELECT id FROM procrastinate_jobs") == []
     finally:
         worker.ctx.settings = settings

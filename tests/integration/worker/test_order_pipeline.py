@@ -384,10 +384,7 @@ async def test_stalled_job_of_a_dead_worker_is_requeued_and_placed_once(
             (order_id,),
         )
 
-    class Ctx:
-        job = None
-
-    assert await retry_stalled_jobs(Ctx(), timestamp=0) == 1  # type: ignore[arg-type]
+    assert await retry_stalled_jobs(worker.task_context("retry_stalled_jobs"), timestamp=0) == 1
     await worker.drain(worker.status_is(order_id, "filled"))
     await assert_exactly_once(worker, paper_account, order_id)
     stuck = await worker.fetch("SELECT count(*) FROM ops.stuck_jobs")

@@ -26,6 +26,7 @@ from shared.jobs import CANCEL_ORDER, defer, order_lock
 from tests.fixtures.fix_paper import PaperAccount
 from tests.fixtures.fix_worker import WorkerHarness
 from tests.integration.worker.processes import wait_for
+from worker.context import job_context_extras
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -74,6 +75,7 @@ class Soak:
             wait=True, install_signal_handlers=False, concurrency=4,
             update_heartbeat_interval=1, stalled_worker_timeout=30,
             shutdown_graceful_timeout=5, listen_notify=True, fetch_job_polling_interval=0.5,
+            additional_context=job_context_extras(self.worker.ctx),
         )  # fmt: skip
 
     async def inject_faults(self) -> None:
