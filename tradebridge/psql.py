@@ -79,7 +79,7 @@ def psql_argv(database_url: str) -> list[str]:
 def masked(database_url: str) -> str:
     """The URL without its password, for lines printed where others may read them."""
     parts = urlsplit(database_url)
-    if parts.password is None:
+    if not parts.password:  # none, or empty as in the embedded server's URL
         return database_url
     netloc = parts.netloc.replace(f":{parts.password}@", ":****@", 1)
     return urlunsplit(parts._replace(netloc=netloc))

@@ -26,4 +26,5 @@ def test_no_matching_psql_says_what_to_install(monkeypatch: pytest.MonkeyPatch) 
 def test_a_password_is_masked_only_when_asked() -> None:
     url = "postgresql://app:s3cret@db.internal:5432/tradebridge"
     assert psql.masked(url) == "postgresql://app:****@db.internal:5432/tradebridge"
-    assert psql.masked("postgresql://postgres@127.0.0.1/x") == "postgresql://postgres@127.0.0.1/x"
+    for plain in ("postgresql://postgres@127.0.0.1/x", "postgresql://postgres:@/x?host=/run"):
+        assert psql.masked(plain) == plain
