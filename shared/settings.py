@@ -127,7 +127,8 @@ class Settings:
         return self
 
 
-# Environment variable → field name. One table, so the error messages and the README agree.
+# Environment variable → field name. One table, so the error messages and
+# docs/configuration.md agree (tests/unit/test_configuration_doc.py checks the doc).
 ENV_VARS: dict[str, str] = {
     "TRADEBRIDGE_ENV": "mode",
     "DATABASE_URL": "database_url",
