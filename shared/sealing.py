@@ -3,7 +3,8 @@
 The web process holds public keys only and can seal but never open. `info` binds a
 blob to its credential id, client id and venue, so a ciphertext copied onto another
 row does not open. Blobs are prefixed with nothing: the key id lives in its own column,
-so rotation is "seal again under the new id" (see `tradebridge reseal`).
+so rotation is "seal again under the new id": `tradebridge reseal` does it for every row,
+opening with the current or a retired private key (`load_private_keys`).
 """
 
 from __future__ import annotations
@@ -64,6 +65,26 @@ def load_private_key(b64: str) -> x25519.X25519PrivateKey:
     except ValueError:
         # Never echo the value or chain the exception: both could carry the key.
         raise ConfigurationError("sealing private key is not a base64 X25519 private key") from None
+
+
+def load_private_keys(
+    key_id: str | None, private_key_b64: str | None, retired: str | None
+) -> dict[str, x25519.X25519PrivateKey]:
+    """Key id → private key: the current pair plus the retired ones ("id:key,id:key"),
+    which open credentials sealed before a rotation until they are re-sealed."""
+    keys: dict[str, x25519.X25519PrivateKey] = {}
+    if key_id and private_key_b64:
+        keys[key_id] = load_private_key(private_key_b64)
+    for entry in (retired or "").split(","):
+        if not entry.strip():
+            continue
+        retired_id, _, key = entry.strip().partition(":")
+        if not retired_id or not key:
+            raise ConfigurationError(
+                "TRADEBRIDGE_SEALING_RETIRED_PRIVATE_KEYS must be 'id:key,id:key'"
+            )
+        keys.setdefault(retired_id, load_private_key(key))
+    return keys
 
 
 def seal(plaintext: bytes, public_key: x25519.X25519PublicKey, info: bytes) -> bytes:

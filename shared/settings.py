@@ -32,7 +32,7 @@ class Settings:
     # None means "no server configured": dev mode and tests start an embedded Postgres.
     database_url: str | None = None
     admin_token: str | None = None
-    # Sealing keys for exchange secrets (HPKE, see shared.crypto.sealing). The web holds
+    # Sealing keys for exchange secrets (HPKE, see shared.sealing). The web holds
     # only public keys; the worker the private key of the current key id.
     sealing_key_id: str | None = None
     sealing_public_key: str | None = None
@@ -127,7 +127,8 @@ class Settings:
         return self
 
 
-# Environment variable → field name. One table, so the error messages and the README agree.
+# Environment variable → field name. One table, so the error messages and
+# docs/configuration.md agree (tests/unit/test_configuration_doc.py checks the doc).
 ENV_VARS: dict[str, str] = {
     "TRADEBRIDGE_ENV": "mode",
     "DATABASE_URL": "database_url",

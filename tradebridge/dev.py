@@ -158,6 +158,62 @@ def reset_dev(database_url: str) -> None:
         print(f"reset: removed {DEV_ENV} (new sealing keys, admin token and paper account)")
 
 
+def _wait_until_ok(url: str, seconds: float) -> bool:
+    """True once `url` answers 2xx (e.g. /health/worker once a worker beats)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).is_success:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def _psql_hint(database_url: str) -> str:
+    from tradebridge.psql import psql_line
+
+    try:
+        return psql_line(database_url, hide_password=True)
+    except (ConfigurationError, psycopg.Error) as exc:
+        return f"unavailable: {exc}"
+
+
+def banner(
+    *,
+    web_url: str,
+    paper_url: str,
+    token: str,
+    demo_order: httpx.Response,
+    bots: list[str],
+    psql: str,
+    metrics_port: int,
+) -> str:
+    """What `tradebridge dev` prints once everything is up. The `demo order` line keeps
+    its format (tests parse it); the lines a developer copies come last."""
+    metrics = (
+        f"http://127.0.0.1:{metrics_port}/metrics"
+        if metrics_port
+        else "off (TRADEBRIDGE_WORKER_METRICS_PORT=0)"
+    )
+    return f"""
+tradebridge is running (Ctrl-C stops everything)
+  health        {web_url}/health
+  paper venue   {paper_url}/api/v3/exchangeInfo
+  demo order    HTTP {demo_order.status_code}: {demo_order.text[:200]}
+  demo bots     {", ".join(bots)}
+
+  curl -s -H 'Authorization: Bearer {token}' {web_url}/v1/orders
+
+  demo token    {token}   (shown once; only its hash is stored)
+  API docs      {web_url}/docs
+  psql          {psql}
+  metrics       {metrics}   (worker; the web's: {web_url}/metrics)
+  admin token   TRADEBRIDGE_ADMIN_TOKEN in {DEV_ENV}
+"""
+
+
 def run_dev(settings: Settings, *, reset: bool = False) -> int:
     if settings.is_production:
         raise ConfigurationError("tradebridge dev does not run with TRADEBRIDGE_ENV=production")
@@ -178,12 +234,27 @@ def run_dev(settings: Settings, *, reset: bool = False) -> int:
     }
     web_env = {k: v for k, v in env.items() if k not in PRIVATE_SEALING_ENV_VARS}
     children: list[subprocess.Popen[bytes]] = []
+    names: dict[int, str] = {}
 
     def start(args: list[str], child_env: dict[str, str]) -> None:
         # Our own interpreter and module, fixed arguments: nothing untrusted reaches it.
         command = [sys.executable, "-m", "tradebridge", *args]
-        children.append(subprocess.Popen(command, env=child_env))  # noqa: S603
+        child = subprocess.Popen(command, env=child_env)  # noqa: S603
+        children.append(child)
+        names[child.pid] = f"tradebridge {args[0]}"
 
+    # Ctrl-C in a terminal reaches every process of the group at once: the children stop
+    # on their own and may exit before this loop sees the signal. Remember that it came,
+    # so their exit reads as the clean stop it is, not as "a process exited".
+    interrupted = False
+
+    def on_interrupt(_signum: int, _frame: object) -> None:
+        nonlocal interrupted
+        if not interrupted:
+            interrupted = True
+            raise KeyboardInterrupt
+
+    previous_handler = signal.signal(signal.SIGINT, on_interrupt)
     try:
         start(["paper-exchange", "--port", str(paper_port)], env)
         _wait_http(f"{paper_url}/api/v3/ping")
@@ -203,27 +274,29 @@ def run_dev(settings: Settings, *, reset: bool = False) -> int:
             json={"credential_id": credential_id, "symbol": "BTC/USDT", "side": "buy",
                   "type": "market", "amount": "0.01"},
         )  # fmt: skip
-        print(
-            f"""
-tradebridge is running (Ctrl-C stops everything)
-  API docs      {web_url}/docs
-  health        {web_url}/health
-  paper venue   {paper_url}/api/v3/exchangeInfo
-  demo token    {token}   (shown once; only its hash is stored)
-  demo order    HTTP {demo_order.status_code}: {demo_order.text[:200]}
-  demo bots     {", ".join(bots)}
-
-  curl -s -H 'Authorization: Bearer {token}' {web_url}/v1/orders
-""",
-            flush=True,
-        )
+        # The worker's start-up lines come before the banner, not over it.
+        _wait_until_ok(f"{web_url}/health/worker", seconds=20)
+        text = banner(
+            web_url=web_url, paper_url=paper_url, token=token, demo_order=demo_order,
+            bots=bots, psql=_psql_hint(settings.database_url),
+            metrics_port=settings.worker_metrics_port,
+        )  # fmt: skip
+        print(text, flush=True)
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
-        print("a process exited; stopping the others", file=sys.stderr)
+        if interrupted:
+            return 0
+        exited = next(child for child in children if child.poll() is not None)
+        print(
+            f"{names[exited.pid]} exited with code {exited.returncode}; stopping the others",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         return 0
     finally:
+        # A second Ctrl-C while the children stop must not leave them behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
@@ -232,3 +305,4 @@ tradebridge is running (Ctrl-C stops everything)
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
+        signal.signal(signal.SIGINT, previous_handler)

@@ -29,6 +29,7 @@ from web.controllers.credentials import CredentialController
 from web.controllers.fills import FillController
 from web.controllers.health import HealthController
 from web.controllers.kill_switch import AdminKillSwitchController, KillSwitchController
+from web.controllers.me import MeController
 from web.controllers.orders import OrderController
 from web.controllers.stats import StatsController
 from web.controllers.tokens import TokenController
@@ -45,6 +46,7 @@ CONTROLLERS = [
     HealthController,
     AdminClientController,
     AdminKillSwitchController,
+    MeController,
     TokenController,
     CredentialController,
     BotController,

@@ -128,3 +128,39 @@ async def revoke_credential(
             {"client_id": client_id, "credential_id": credential_id},
         )
     return row
+
+
+@dataclass(frozen=True, slots=True)
+class SealedCredential:
+    """A credential's sealed blob with what its `info` binds: for `tradebridge reseal` only."""
+
+    id: UUID
+    client_id: UUID
+    exchange: str
+    key_id: str
+    sealed_secret: bytes
+
+
+async def list_credentials_to_reseal(
+    conn: AsyncConnection, current_key_id: str
+) -> list[SealedCredential]:
+    async with conn.cursor(row_factory=class_row(SealedCredential)) as cur:
+        await cur.execute(query("list_credentials_to_reseal"), {"current_key_id": current_key_id})
+        return await cur.fetchall()
+
+
+async def reseal_credential(
+    conn: AsyncConnection, old: SealedCredential, sealed_secret: bytes, key_id: str
+) -> bool:
+    """Replaces the blob if it is still the one read; False when another writer was first."""
+    cur = await conn.execute(
+        query("reseal_credential"),
+        {
+            "credential_id": old.id,
+            "old_key_id": old.key_id,
+            "old_sealed_secret": old.sealed_secret,
+            "sealed_secret": sealed_secret,
+            "key_id": key_id,
+        },
+    )
+    return await cur.fetchone() is not None

@@ -41,3 +41,19 @@ FROM orders
 WHERE credential_id = %(credential_id)s
   AND client_id = %(client_id)s
   AND status IN ('submitting', 'unknown', 'open', 'partially_filled');
+
+-- name: list_credentials_to_reseal
+-- Every row sealed under another key than the current one, revoked ones too: a retired
+-- private key can only be destroyed once no row needs it. Not scoped by client: the
+-- operator's `tradebridge reseal` alone reads this.
+SELECT id, client_id, exchange, key_id, sealed_secret
+FROM exchange_credentials
+WHERE key_id <> %(current_key_id)s
+ORDER BY created_at, id;
+
+-- name: reseal_credential
+-- Only if nobody re-sealed or replaced the row meanwhile (a second reseal running).
+UPDATE exchange_credentials
+SET sealed_secret = %(sealed_secret)s, key_id = %(key_id)s
+WHERE id = %(credential_id)s AND key_id = %(old_key_id)s AND sealed_secret = %(old_sealed_secret)s
+RETURNING id;

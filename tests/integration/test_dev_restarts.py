@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -12,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
@@ -93,3 +95,81 @@ def test_dev_places_and_fills_its_demo_order_on_every_start(db_url: str, tmp_pat
     assert "reset: removed .tradebridge/dev.env" in output
     with psycopg.connect(db_url) as conn:
         assert conn.execute("SELECT count(*) FROM orders WHERE bot_id IS NULL").fetchone() == (1,)
+
+
+BANNER_TAIL = re.compile(
+    r"demo token\s+(?P<token>tb_\S+).*\n"
+    r"\s+API docs\s+(?P<docs>http://\S+/docs)\n"
+    r"\s+psql\s+(?P<psql>.+)\n"
+    r"\s+metrics\s+(?P<metrics>http://\S+/metrics)\s.*\n"
+    r"\s+admin token\s+TRADEBRIDGE_ADMIN_TOKEN in \.tradebridge/dev\.env\n"
+)
+
+
+def test_dev_banner_ends_with_what_a_developer_copies_and_ctrl_c_is_quiet(
+    db_url: str, tmp_path: Path
+) -> None:
+    """The banner's last lines work as printed (token, docs, psql, worker metrics, admin
+    token file), and Ctrl-C in a terminal (SIGINT to the whole process group, children
+    included) stops everything with exit code 0 and no "a process exited"."""
+    env = {
+        **os.environ,
+        "TRADEBRIDGE_ENV": "dev",
+        "DATABASE_URL": db_url,
+        "PORT": str(_free_port()),
+        "TRADEBRIDGE_PAPER_EXCHANGE_URL": f"http://127.0.0.1:{_free_port()}",
+        "TRADEBRIDGE_WORKER_METRICS_PORT": str(_free_port()),
+        "LOG_LEVEL": "INFO",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tradebridge", "dev"], cwd=tmp_path, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+    output: list[str] = []
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 90
+        match = None
+        while match is None and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            output.append(line)
+            match = BANNER_TAIL.search("".join(output[-8:]))
+        assert match is not None, "banner tail missing:\n" + "".join(output)
+        assert BANNER_ORDER.search("".join(output)), "".join(output)
+
+        assert (tmp_path / ".tradebridge/dev.env").read_text().count(
+            "TRADEBRIDGE_ADMIN_TOKEN="
+        ) == 1
+        with httpx.Client(timeout=10) as http:
+            me = http.get(
+                match["docs"].removesuffix("/docs") + "/v1/me",
+                headers={"Authorization": f"Bearer {match['token']}"},
+            )
+            assert me.status_code == 200, me.text
+            assert me.json()["name"] == "demo"
+            assert http.get(match["docs"], follow_redirects=True).status_code == 200
+            assert "tradebridge_" in http.get(match["metrics"]).text
+        psql = subprocess.run(
+            [*shlex.split(match["psql"]), "-At", "-c", "SELECT name FROM clients"],
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+        assert psql.returncode == 0, psql.stderr
+        assert psql.stdout.split() == ["demo"]
+
+        # Let the worker run a few jobs: their start/end lines must not reach INFO output.
+        time.sleep(5)
+        os.killpg(process.pid, signal.SIGINT)
+        rest, _ = process.communicate(timeout=40)
+        output.append(rest)
+        text = "".join(output)
+        assert process.returncode == 0, text
+        assert "exited" not in text, text
+        assert "Traceback" not in text, text
+        assert "Starting job" not in text, text
+        assert "ended with status: Success" not in text, text
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
