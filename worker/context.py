@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from procrastinate import App
 from psycopg_pool import AsyncConnectionPool
@@ -13,6 +12,7 @@ from shared.exchange.budget import BudgetRegistry
 from shared.exchange.factory import ExchangeAdapters, ExchangeLayerConfig
 from shared.exchange.market_data import MarketDataCache
 from shared.metrics import observe_venue_call
+from shared.repositories.venue_budgets import request_weights_per_minute
 from shared.settings import Settings
 from worker.credentials import CredentialVault
 
@@ -41,8 +41,7 @@ async def build_context(
 ) -> WorkerContext:
     global _current
     async with pool.connection() as conn:
-        cur = await conn.execute("SELECT code, request_weight_per_minute FROM venues")
-        weights: dict[str, Any] = dict(await cur.fetchall())
+        weights = await request_weights_per_minute(conn)
     adapters = ExchangeAdapters(
         ExchangeLayerConfig(
             paper_exchange_url=settings.paper_exchange_url,

@@ -16,6 +16,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
 from shared.db.sql_files import query
+from shared.db.statements import fetch_values
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,3 +72,8 @@ async def get_balance_snapshots(
 
 async def get_balance_snapshot(conn: AsyncConnection[Any], credential_id: UUID) -> BalanceSnapshot:
     return (await get_balance_snapshots(conn, [credential_id]))[credential_id]
+
+
+async def credentials_of_running_bots(conn: AsyncConnection[Any]) -> list[UUID]:
+    """The credentials whose balances running bots need kept fresh."""
+    return await fetch_values(conn, "balances_credentials_of_running_bots")

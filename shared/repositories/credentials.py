@@ -14,6 +14,7 @@ from psycopg.rows import class_row
 
 from shared.db.errors import db_errors_as_domain_errors
 from shared.db.sql_files import query
+from shared.db.statements import fetch_one
 from shared.domain import CredentialEnvironment
 from shared.errors import ConflictError
 from shared.repositories.rows import coerce_enums
@@ -89,6 +90,14 @@ async def get_credential(
             query("get_credential"), {"client_id": client_id, "credential_id": credential_id}
         )
         return await cur.fetchone()
+
+
+async def get_usable_credential_by_label(
+    conn: AsyncConnection, client_id: UUID, label: str
+) -> Credential | None:
+    return await fetch_one(
+        conn, Credential, "get_usable_credential_by_label", client_id=client_id, label=label
+    )
 
 
 async def list_credentials(

@@ -25,6 +25,9 @@ from shared.domain import (
     OrderType,
     TimeInForce,
 )
+from shared.repositories.fills import (
+    Fill as Fill,  # re-exported: the API's order view reads it here
+)
 from shared.repositories.rows import coerce_enums
 
 
@@ -113,42 +116,9 @@ class OrderEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class Fill:
-    id: int
-    order_id: UUID | None
-    bot_id: UUID | None
-    credential_id: UUID
-    symbol: str
-    exchange_trade_id: str
-    exchange_order_id: str | None
-    side: OrderSide
-    price: Decimal
-    amount: Decimal
-    quote_amount: Decimal
-    fee_amount: Decimal
-    fee_currency: str | None
-    is_maker: bool | None
-    traded_at: datetime
-    created_at: datetime
-
-    def __post_init__(self) -> None:
-        coerce_enums(self)
-
-
-@dataclass(frozen=True, slots=True)
 class OrderFilters:
     status: OrderStatus | None = None
     symbol: str | None = None
-    bot_id: UUID | None = None
-    credential_id: UUID | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FillFilters:
-    symbol: str | None = None
-    order_id: UUID | None = None
     bot_id: UUID | None = None
     credential_id: UUID | None = None
     created_after: datetime | None = None
@@ -305,29 +275,4 @@ async def list_order_events(conn: AsyncConnection, order_id: UUID) -> list[Order
 async def list_order_fills(conn: AsyncConnection, client_id: UUID, order_id: UUID) -> list[Fill]:
     async with conn.cursor(row_factory=class_row(Fill)) as cur:
         await cur.execute(query("list_order_fills"), {"client_id": client_id, "order_id": order_id})
-        return await cur.fetchall()
-
-
-async def list_fills(
-    conn: AsyncConnection,
-    client_id: UUID,
-    filters: FillFilters,
-    *,
-    before: tuple[datetime, int] | None,
-    limit: int,
-) -> list[Fill]:
-    params = {
-        "client_id": client_id,
-        "before_created_at": before[0] if before else None,
-        "before_id": before[1] if before else None,
-        "symbol": filters.symbol,
-        "order_id": filters.order_id,
-        "bot_id": filters.bot_id,
-        "credential_id": filters.credential_id,
-        "created_after": filters.created_after,
-        "created_before": filters.created_before,
-        "limit": limit,
-    }
-    async with conn.cursor(row_factory=class_row(Fill)) as cur:
-        await cur.execute(query("list_fills"), params)
         return await cur.fetchall()

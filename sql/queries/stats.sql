@@ -1,4 +1,4 @@
--- Trading statistics (shared.stats.repository; tables and trigger in 0005_stats.sql).
+-- Trading statistics (shared.repositories.stats; tables and trigger in 0005_stats.sql).
 -- Every read is O(books + buckets in the window), never O(fills): see docs/stats.md.
 
 -- name: stats_bot
@@ -144,10 +144,11 @@ ORDER BY seq;
 
 -- name: stats_bot_latest_mid
 -- The mid the bot's newest tick saw: the web values open positions without calling a venue.
-SELECT mid, ticked_at
-FROM bot_ticks
-WHERE bot_id = %(bot_id)s AND mid IS NOT NULL
-ORDER BY tick_number DESC
+SELECT b.symbol, t.mid, t.ticked_at
+FROM bot_ticks t
+JOIN bots b ON b.id = t.bot_id
+WHERE t.bot_id = %(bot_id)s AND t.mid IS NOT NULL
+ORDER BY t.tick_number DESC
 LIMIT 1;
 
 -- name: stats_client_latest_mids
@@ -159,3 +160,7 @@ WHERE t.client_id = %(client_id)s
   AND t.mid IS NOT NULL
   AND t.ticked_at > now() - interval '1 hour'
 ORDER BY b.symbol, t.ticked_at DESC;
+
+-- name: stats_prune
+-- Minute buckets and checkpoints older than the 24h window needs (with a day's margin).
+SELECT stats_prune(interval '2 days');

@@ -28,24 +28,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 import structlog
 from psycopg import AsyncConnection
-from psycopg.rows import class_row
 
 from shared.bots.config import BotConfig, SpreadConfig, parse_bot_config
 from shared.db.pool import transaction
-from shared.db.sql_files import query
-from shared.domain import BotStatus, OrderSide, OrderSource, OrderStatus, OrderType
+from shared.domain import BotStatus, OrderSource, OrderType
 from shared.errors import ConflictError
 from shared.exchange.errors import AmbiguousExchangeError, TransientExchangeError
 from shared.exchange.types import AssetBalance, OpenedCredential
 from shared.jobs import BOT_TICK, bot_lock, bot_queueing_lock, defer_once
 from shared.orders.cancel import cancel_open_orders_of_bot, request_cancel
 from shared.orders.intents import IdempotencyKeyReused, OrderIntent, submit_order_intent
+from shared.repositories import bot_ticks
+from shared.repositories.bot_ticks import TickRecord
 from shared.repositories.bots import Bot
+from shared.repositories.kill_switches import stop_bots_covered_by_kill_switches
+from shared.repositories.order_pipeline import engaged_kill_switch
 from worker.bots.model import Decision, LiveOrder, MarketView, Snapshot
 from worker.bots.spread import decide_spread
 from worker.bots.volume import VolumeProgress, decide_volume, start_of_day
@@ -66,11 +69,23 @@ def idempotency_key(bot_id: UUID, tick_number: int, leg: str) -> str:
     return f"bot:{bot_id}:{tick_number}:{leg}"
 
 
+class TickOutcome(StrEnum):
+    """What a tick did; also the `bot_ticks.outcome` of a recorded tick."""
+
+    ACTED = "acted"  # placed or canceled orders
+    IDLE = "idle"  # nothing to change
+    SKIPPED = "skipped"  # decided nothing, with reasons (e.g. the venue was unavailable)
+    NOT_RUNNING = "not_running"  # stopped, archived or killed: its live orders canceled
+    SUPERSEDED = "superseded"  # another tick of this bot moved on
+    MISSING = "missing"  # no such bot
+    ERROR = "error"  # the bot went to error, its live orders canceled
+
+
 @dataclass(frozen=True, slots=True)
 class TickReport:
     """What a tick did (for logs, tests and the job's result)."""
 
-    outcome: str  # acted | idle | skipped | not_running | superseded | missing | error
+    outcome: TickOutcome
     tick_number: int | None = None
     placed: int = 0
     canceled: int = 0
@@ -110,28 +125,22 @@ async def run_tick(
         return await _fail(ctx, bot_id, started, exc, clock)
 
 
-async def _lock_bot(conn: AsyncConnection[Any], bot_id: UUID) -> Bot | None:
-    async with conn.cursor(row_factory=class_row(Bot)) as cur:
-        await cur.execute(query("bot_tick_lock_bot"), {"bot_id": bot_id})
-        return await cur.fetchone()
-
-
 async def _wind_down(ctx: WorkerContext, conn: AsyncConnection[Any], bot: Bot) -> TickReport:
     """A bot that is not running: cancel intents for what it still has live."""
     reason = bot.status_reason or bot.status.value
     canceled = await cancel_open_orders_of_bot(
         conn, ctx.job_app, client_id=bot.client_id, bot_id=bot.id, requested_by=f"bot ({reason})"
     )
-    return TickReport("not_running", canceled=len(canceled))
+    return TickReport(TickOutcome.NOT_RUNNING, canceled=len(canceled))
 
 
 async def _start(
     ctx: WorkerContext, bot_id: UUID, clock: Clock, rerun_tick: int | None
 ) -> _Started | TickReport:
     async with transaction(ctx.pool) as conn:
-        bot = await _lock_bot(conn, bot_id)
+        bot = await bot_ticks.lock_bot(conn, bot_id)
         if bot is None:
-            return TickReport("missing")
+            return TickReport(TickOutcome.MISSING)
         if bot.status is not BotStatus.RUNNING:
             return await _wind_down(ctx, conn, bot)
         config = parse_bot_config(bot.kind, bot.config)
@@ -139,10 +148,7 @@ async def _start(
         ticked_at = clock()
         if rerun_tick is None:
             tick_number = bot.tick_number + 1
-            await conn.execute(
-                query("bot_tick_advance"),
-                {"bot_id": bot_id, "tick_number": tick_number, "ticked_at": ticked_at},
-            )
+            await bot_ticks.advance(conn, bot_id, tick_number, ticked_at)
         elif 1 <= rerun_tick <= bot.tick_number:
             tick_number = rerun_tick
         else:
@@ -177,43 +183,28 @@ async def _read_venue(
 
 
 async def _live_orders(conn: AsyncConnection[Any], bot_id: UUID) -> tuple[LiveOrder, ...]:
-    cur = await conn.execute(query("bot_tick_live_orders"), {"bot_id": bot_id})
     return tuple(
         LiveOrder(
-            id=row[0],
-            leg=row[1],
-            side=OrderSide(row[2]),
-            price=row[3],
-            remaining=row[4],
-            status=OrderStatus(row[5]),
-            cancel_requested=row[6],
+            id=row.id,
+            leg=row.bot_leg,
+            side=row.side,
+            price=row.price,
+            remaining=row.remaining,
+            status=row.status,
+            cancel_requested=row.cancel_requested,
         )
-        for row in await cur.fetchall()
+        for row in await bot_ticks.live_orders(conn, bot_id)
     )
 
 
 async def _volume_progress(
     conn: AsyncConnection[Any], bot_id: UUID, now: datetime
 ) -> VolumeProgress:
-    cur = await conn.execute(
-        query("bot_tick_traded_since"), {"bot_id": bot_id, "since": start_of_day(now)}
-    )
-    traded = await cur.fetchone()
-    cur = await conn.execute(query("bot_tick_last_side"), {"bot_id": bot_id})
-    last = await cur.fetchone()
     return VolumeProgress(
-        traded_today=Decimal(traded[0]) if traded else Decimal(0),
-        last_side=OrderSide(last[0]) if last else None,
+        traded_today=await bot_ticks.traded_since(conn, bot_id, start_of_day(now)),
+        last_side=await bot_ticks.last_side(conn, bot_id),
         now=now,
     )
-
-
-async def _engaged_kill_switch(conn: AsyncConnection[Any], bot: Bot) -> str | None:
-    cur = await conn.execute(
-        query("pipeline_engaged_kill_switch"), {"client_id": bot.client_id, "bot_id": bot.id}
-    )
-    row = await cur.fetchone()
-    return None if row is None else f"{row[0]} kill switch engaged: {row[1] or 'no reason given'}"
 
 
 def _retry_in_s(config: BotConfig) -> float:
@@ -229,15 +220,15 @@ async def _decide_and_write(
 ) -> TickReport:
     n = started.tick_number
     async with transaction(ctx.pool) as conn:
-        bot = await _lock_bot(conn, started.bot.id)
+        bot = await bot_ticks.lock_bot(conn, started.bot.id)
         if bot is None:
-            return TickReport("missing", n)
+            return TickReport(TickOutcome.MISSING, n)
         if bot.status is not BotStatus.RUNNING:
             return await _wind_down(ctx, conn, bot)
         if not started.rerun and bot.tick_number != n:
-            return TickReport("superseded", n)  # another tick of this bot moved on
-        if await _engaged_kill_switch(conn, bot):
-            await conn.execute(query("bot_tick_stop"), {"bot_id": bot.id, "reason": "kill_switch"})
+            return TickReport(TickOutcome.SUPERSEDED, n)  # another tick of this bot moved on
+        if await engaged_kill_switch(conn, bot.client_id, bot.id):
+            await stop_bots_covered_by_kill_switches(conn, bot_id=bot.id)
             return await _wind_down(ctx, conn, bot)
 
         mid: Decimal | None = None
@@ -254,26 +245,27 @@ async def _decide_and_write(
                 decision = decide_volume(started.config, snapshot, progress, f"{bot.id}:{n}")
         canceled, placed, skips = await _write_intents(ctx, conn, bot, n, decision)
 
-        outcome = "acted" if placed or canceled else ("skipped" if skips else "idle")
-        await conn.execute(
-            query("bot_tick_record"),
-            {
-                "bot_id": bot.id,
-                "client_id": bot.client_id,
-                "tick_number": n,
-                "outcome": outcome,
-                "mid": mid,
-                "orders_placed": placed,
-                "cancels_requested": canceled,
-                "skip_reasons": list(skips),
-                "error": None,
-                "next_tick_in_s": Decimal(str(round(decision.next_tick_in_s, 3))),
-                "ticked_at": started.ticked_at,
-            },
+        if placed or canceled:
+            outcome = TickOutcome.ACTED
+        else:
+            outcome = TickOutcome.SKIPPED if skips else TickOutcome.IDLE
+        await bot_ticks.record(
+            conn,
+            TickRecord(
+                bot_id=bot.id,
+                client_id=bot.client_id,
+                tick_number=n,
+                outcome=outcome,
+                mid=mid,
+                orders_placed=placed,
+                cancels_requested=canceled,
+                skip_reasons=list(skips),
+                error=None,
+                next_tick_in_s=Decimal(str(round(decision.next_tick_in_s, 3))),
+                ticked_at=started.ticked_at,
+            ),
         )
-        await conn.execute(
-            query("bot_tick_prune"), {"bot_id": bot.id, "tick_number": n, "keep": KEEP_TICKS}
-        )
+        await bot_ticks.prune(conn, bot.id, n, KEEP_TICKS)
         await _defer_next_tick(ctx, conn, bot.id, decision.next_tick_in_s)
     log.info(
         "bot tick", bot_id=str(bot.id), tick=n, outcome=outcome, placed=placed, canceled=canceled
@@ -345,30 +337,30 @@ async def _fail(
     where = f"tick {n}" if n is not None else "tick"
     reason = f"{where} failed: {type(exc).__name__}: {exc}"[:500]
     async with transaction(ctx.pool) as conn:
-        bot = await _lock_bot(conn, bot_id)
+        bot = await bot_ticks.lock_bot(conn, bot_id)
         if bot is None:
-            return TickReport("missing", n, error=reason)
+            return TickReport(TickOutcome.MISSING, n, error=reason)
         if bot.status is BotStatus.RUNNING:
-            await conn.execute(query("bot_tick_fail"), {"bot_id": bot_id, "reason": reason})
+            await bot_ticks.fail(conn, bot_id, reason)
             await cancel_open_orders_of_bot(
                 conn, ctx.job_app, client_id=bot.client_id, bot_id=bot_id,
                 requested_by="bot (error)",
             )  # fmt: skip
         if n is not None:
-            await conn.execute(
-                query("bot_tick_record"),
-                {
-                    "bot_id": bot_id,
-                    "client_id": bot.client_id,
-                    "tick_number": n,
-                    "outcome": "error",
-                    "mid": None,
-                    "orders_placed": 0,
-                    "cancels_requested": 0,
-                    "skip_reasons": [],
-                    "error": reason,
-                    "next_tick_in_s": None,
-                    "ticked_at": started.ticked_at if started is not None else clock(),
-                },
+            await bot_ticks.record(
+                conn,
+                TickRecord(
+                    bot_id=bot_id,
+                    client_id=bot.client_id,
+                    tick_number=n,
+                    outcome=TickOutcome.ERROR,
+                    mid=None,
+                    orders_placed=0,
+                    cancels_requested=0,
+                    skip_reasons=[],
+                    error=reason,
+                    next_tick_in_s=None,
+                    ticked_at=started.ticked_at if started is not None else clock(),
+                ),
             )
-    return TickReport("error", n, error=reason)
+    return TickReport(TickOutcome.ERROR, n, error=reason)

@@ -24,10 +24,9 @@ from shared.domain import OrderStatus
 from shared.exchange.ccxt_adapter import CcxtAdapter
 from shared.exchange.errors import ExchangeCallError, OrderNotFoundError, RateLimitedError
 from shared.exchange.types import ExchangeOrder, Trade
+from shared.repositories.orders import Order
 from worker.context import WorkerContext
-from worker.orders.placement import AT_VENUE, OUTCOME_UNKNOWN
 from worker.orders.state import (
-    OrderRow,
     VenueCall,
     apply_venue_order,
     close_without_venue,
@@ -42,7 +41,7 @@ from worker.retry import RetryLater, backoff_s
 KILL_SWITCH_RETRY_CAP_S = 1.0
 
 
-def _retry_in_s(exc: ExchangeCallError, order: OrderRow, *, kill_switch: bool) -> float:
+def _retry_in_s(exc: ExchangeCallError, order: Order, *, kill_switch: bool) -> float:
     delay = exc.retry_after_s or backoff_s(order.attempts)
     if kill_switch and not isinstance(exc, RateLimitedError):
         return min(delay, KILL_SWITCH_RETRY_CAP_S)
@@ -72,7 +71,7 @@ async def cancel_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = 
     if kill_switch:
         adapter = adapter.bypassing_breaker()
 
-    if order.status in OUTCOME_UNKNOWN:
+    if order.status.is_outcome_unknown:
         return await _cancel_unknown(ctx, order, adapter, job_id, kill_switch=kill_switch)
 
     try:
@@ -109,7 +108,7 @@ async def cancel_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = 
 
 async def _cancel_unknown(
     ctx: WorkerContext,
-    order: OrderRow,
+    order: Order,
     adapter: CcxtAdapter,
     job_id: int | None,
     *,
@@ -128,7 +127,7 @@ async def _cancel_unknown(
             status = await apply_venue_order(
                 conn, locked, venue_order, trades=trades, job_id=job_id
             )
-            if status not in AT_VENUE:
+            if not status.is_at_venue:
                 return status.value
             retry = RetryLater("found at the venue; cancel it now", 0.05)
         else:
@@ -155,7 +154,7 @@ async def _cancel_unknown(
 
 async def _fetch_or_retry(
     ctx: WorkerContext,
-    order: OrderRow,
+    order: Order,
     adapter: CcxtAdapter,
     job_id: int | None,
     *,
@@ -181,7 +180,7 @@ async def _fetch_or_retry(
 
 async def _record_call(
     ctx: WorkerContext,
-    order: OrderRow,
+    order: Order,
     call: str,
     error: ExchangeCallError | None,
     latency_ms: int,
@@ -191,7 +190,7 @@ async def _record_call(
         await record_call(conn, order.id, call, error=error, latency_ms=latency_ms, job_id=job_id)
 
 
-async def _denied(ctx: WorkerContext, order: OrderRow, job_id: int | None) -> str:
+async def _denied(ctx: WorkerContext, order: Order, job_id: int | None) -> str:
     """Neither the cancel nor the lookup finds the order: once the venue has denied it for
     the settle time it has lost it (expired); until then, come back."""
     async with ctx.pool.connection() as conn:
@@ -199,6 +198,6 @@ async def _denied(ctx: WorkerContext, order: OrderRow, job_id: int | None) -> st
             conn, order, call=None, latency_ms=None,
             settle_s=ctx.settings.order_settle_s, job_id=job_id,
         )  # fmt: skip
-    if status in AT_VENUE:
+    if status.is_at_venue:
         raise RetryLater("the venue does not know the order it had", ctx.settings.order_settle_s)
     return status.value

@@ -1,4 +1,5 @@
-"""Read the statistics kept by the `fills` trigger (sql/migrations/0005_stats.sql).
+"""Read the statistics kept by the `fills` trigger (sql/migrations/0005_stats.sql;
+queries in sql/queries/stats.sql).
 
 Functions take the connection: the caller owns the transaction. A read may write: a book
 marked stale by an out-of-order fill is rebuilt first (stats_rebuild_book), inside the
@@ -21,6 +22,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
 from shared.db.sql_files import query
+from shared.db.statements import execute, fetch_all, fetch_one, fetch_value
 from shared.errors import NotFoundError
 from shared.stats.models import (
     ZERO,
@@ -139,17 +141,34 @@ async def client_stats(
 
 async def rebuild_stale_books(conn: AsyncConnection[Any]) -> int:
     """Rebuilds every stale book (for a periodic job); returns how many."""
-    cur = await conn.execute(query("stats_rebuild_stale_books"))
-    row = await cur.fetchone()
-    assert row is not None
-    rebuilt: int = row[0]
-    return rebuilt
+    return int(await fetch_value(conn, "stats_rebuild_stale_books"))
+
+
+async def prune(conn: AsyncConnection[Any]) -> None:
+    """Drop minute buckets and checkpoints older than the 24h window needs."""
+    await execute(conn, "stats_prune")
 
 
 async def book_lots(conn: AsyncConnection[Any], book_id: int) -> list[LotRow]:
-    async with conn.cursor(row_factory=class_row(LotRow)) as cur:
-        await cur.execute(query("stats_book_lots"), {"book_id": book_id})
-        return await cur.fetchall()
+    return await fetch_all(conn, LotRow, "stats_book_lots", book_id=book_id)
+
+
+@dataclass(frozen=True, slots=True)
+class LatestMid:
+    """The newest mid a bot's tick saw: it values open positions without a venue call."""
+
+    symbol: str
+    mid: Decimal
+    ticked_at: datetime
+
+
+async def bot_latest_mid(conn: AsyncConnection[Any], bot_id: UUID) -> LatestMid | None:
+    return await fetch_one(conn, LatestMid, "stats_bot_latest_mid", bot_id=bot_id)
+
+
+async def client_latest_mids(conn: AsyncConnection[Any], client_id: UUID) -> list[LatestMid]:
+    """Per symbol, the newest mid any of the client's bots saw in the last hour."""
+    return await fetch_all(conn, LatestMid, "stats_client_latest_mids", client_id=client_id)
 
 
 async def _fetch_books(
