@@ -38,7 +38,8 @@ _COLUMNS = (
     "client_id, credential_id, order_id, bot_id, symbol, exchange_trade_id, side, price, "
     "amount, fee_amount, fee_currency, traded_at"
 )
-_ON_CONFLICT = " ON CONFLICT (credential_id, symbol, exchange_trade_id) DO NOTHING"
+# The fills key since 0009_venue_resets: a trade is unique per order.
+_ON_CONFLICT = " ON CONFLICT (order_id, exchange_trade_id) DO NOTHING"
 
 
 def _values(fill: NewFill) -> tuple[Any, ...]:
