@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import UTC, datetime
+from enum import StrEnum
 from uuid import UUID
 
 from shared.db.pool import transaction
@@ -21,7 +22,12 @@ BALANCE_TIMEOUT_S = 15.0
 _ASSET_CODE = re.compile(r"[A-Z0-9]{1,20}")  # the balances.asset CHECK; others are not coins
 
 
-async def refresh_balances(ctx: WorkerContext, credential_id: UUID) -> str:
+class BalanceRefresh(StrEnum):
+    REFRESHED = "refreshed"
+    FAILED = "failed"  # the error is stored beside the last good values
+
+
+async def refresh_balances(ctx: WorkerContext, credential_id: UUID) -> BalanceRefresh:
     at = datetime.now(UTC)
     try:
         async with ctx.pool.connection() as conn:
@@ -32,8 +38,8 @@ async def refresh_balances(ctx: WorkerContext, credential_id: UUID) -> str:
         message = str(exc) or f"no answer in {BALANCE_TIMEOUT_S:.0f}s"
         async with ctx.pool.connection() as conn:
             await record_refresh_failed(conn, credential_id, at=at, error=message[:500])
-        return "failed"
+        return BalanceRefresh.FAILED
     coins = [b for b in balances.values() if _ASSET_CODE.fullmatch(b.asset)]
     async with transaction(ctx.pool) as conn:
         await store_balances(conn, credential_id, coins, listed_assets=list(balances), at=at)
-    return "refreshed"
+    return BalanceRefresh.REFRESHED

@@ -27,6 +27,7 @@ from shared.exchange.types import ExchangeOrder, Trade
 from shared.repositories.orders import Order
 from worker.context import WorkerContext
 from worker.orders.state import (
+    NothingToDo,
     VenueCall,
     apply_venue_order,
     close_without_venue,
@@ -48,11 +49,15 @@ def _retry_in_s(exc: ExchangeCallError, order: Order, *, kill_switch: bool) -> f
     return delay
 
 
-async def cancel_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = None) -> str:
+async def cancel_order(
+    ctx: WorkerContext, order_id: UUID, job_id: int | None = None
+) -> OrderStatus | NothingToDo:
+    """The order's status once the cancel is through (canceled, or filled if the venue
+    filled it first); RetryLater until then."""
     async with transaction(ctx.pool) as conn:
         order = await lock_order(conn, order_id)
         if order is None or order.status.is_terminal:
-            return "nothing_to_do"
+            return NothingToDo.NOTHING_TO_DO
         if order.status is OrderStatus.ACCEPTED:
             # Never sent (place_order and cancel_order share a job lock, so no send is
             # in flight): cancel it here, no venue call needed.
@@ -64,7 +69,7 @@ async def cancel_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = 
                 message="canceled before it was sent",
                 job_id=job_id,
             )
-            return "canceled"
+            return OrderStatus.CANCELED
         credential = await ctx.vault.open(conn, order.credential_id)
         kill_switch = await engaged_kill_switch(conn, order) is not None
     adapter = ctx.adapters.for_credential(credential)
@@ -103,7 +108,7 @@ async def cancel_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = 
         status = await apply_venue_order(
             conn, order, venue_order, trades=trades, call=call, job_id=job_id
         )
-    return status.value
+    return status
 
 
 async def _cancel_unknown(
@@ -113,7 +118,7 @@ async def _cancel_unknown(
     job_id: int | None,
     *,
     kill_switch: bool,
-) -> str:
+) -> OrderStatus:
     found = await _fetch_or_retry(
         ctx, order, adapter, job_id, client_order_id=order.client_order_id,
         kill_switch=kill_switch,
@@ -128,7 +133,7 @@ async def _cancel_unknown(
                 conn, locked, venue_order, trades=trades, job_id=job_id
             )
             if not status.is_at_venue:
-                return status.value
+                return status
             retry = RetryLater("found at the venue; cancel it now", 0.05)
         else:
             waited = (datetime.now(UTC) - (order.submitted_at or order.created_at)).total_seconds()
@@ -149,7 +154,7 @@ async def _cancel_unknown(
     # Raised only after the transaction above committed (raising inside rolls it back).
     if retry is not None:
         raise retry
-    return "canceled"
+    return OrderStatus.CANCELED
 
 
 async def _fetch_or_retry(
@@ -190,7 +195,7 @@ async def _record_call(
         await record_call(conn, order.id, call, error=error, latency_ms=latency_ms, job_id=job_id)
 
 
-async def _denied(ctx: WorkerContext, order: Order, job_id: int | None) -> str:
+async def _denied(ctx: WorkerContext, order: Order, job_id: int | None) -> OrderStatus:
     """Neither the cancel nor the lookup finds the order: once the venue has denied it for
     the settle time it has lost it (expired); until then, come back."""
     async with ctx.pool.connection() as conn:
@@ -200,4 +205,4 @@ async def _denied(ctx: WorkerContext, order: Order, job_id: int | None) -> str:
         )  # fmt: skip
     if status.is_at_venue:
         raise RetryLater("the venue does not know the order it had", ctx.settings.order_settle_s)
-    return status.value
+    return status

@@ -17,6 +17,7 @@ from shared.exchange.types import ExchangeOrder, Trade
 from shared.repositories.orders import Order
 from worker.context import WorkerContext
 from worker.orders.state import (
+    NothingToDo,
     apply_venue_order,
     lock_live_orders_of_credential,
     lock_order,
@@ -26,11 +27,14 @@ from worker.orders.venue_calls import fetch_with_trades, trades_if_filled_more
 from worker.retry import RetryLater, backoff_s
 
 
-async def reconcile_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = None) -> str:
+async def reconcile_order(
+    ctx: WorkerContext, order_id: UUID, job_id: int | None = None
+) -> OrderStatus | NothingToDo:
+    """The order's status after comparing it with the venue's."""
     async with transaction(ctx.pool) as conn:
         order = await lock_order(conn, order_id)
         if order is None or not order.status.is_at_venue:
-            return "nothing_to_do"
+            return NothingToDo.NOTHING_TO_DO
         credential = await ctx.vault.open(conn, order.credential_id)
     adapter = ctx.adapters.for_credential(credential)
     try:
@@ -38,8 +42,8 @@ async def reconcile_order(ctx: WorkerContext, order_id: UUID, job_id: int | None
     except ExchangeCallError as exc:
         raise RetryLater(f"reconcile: {exc.reason}", exc.retry_after_s or backoff_s(1)) from None
     if found is None:
-        return (await _denied(ctx, order, job_id)).value
-    return (await _apply(ctx, order, *found, job_id=job_id)).value
+        return await _denied(ctx, order, job_id)
+    return await _apply(ctx, order, *found, job_id=job_id)
 
 
 async def reconcile_credential(

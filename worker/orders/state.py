@@ -4,6 +4,7 @@ exchange call."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -29,6 +30,13 @@ __all__ = [
     "lock_order",
     "placement_snapshot",
 ]
+
+
+class NothingToDo(StrEnum):
+    """A cancel or reconcile job that found nothing to do: the order is missing, or
+    already where the job would take it. Otherwise those jobs return the order's status."""
+
+    NOTHING_TO_DO = "nothing_to_do"
 
 
 async def engaged_kill_switch(conn: AsyncConnection[Any], order: Order) -> str | None:
