@@ -118,7 +118,10 @@ async def run_tick(
         if isinstance(first, TickReport):
             return first
         started = first
-        venue = await _read_venue(ctx, started)
+        try:
+            venue = await _read_venue(ctx, started)
+        except VenueUnavailable as unavailable:
+            return await _decide_and_write(ctx, started, None, skipped=str(unavailable))
         return await _decide_and_write(ctx, started, venue)
     except Exception as exc:
         log.exception("bot tick failed", bot_id=str(bot_id))
@@ -156,10 +159,19 @@ async def _start(
     return _Started(bot, config, tick_number, ticked_at, credential, rerun_tick is not None)
 
 
-async def _read_venue(
-    ctx: WorkerContext, started: _Started
-) -> tuple[MarketView, dict[str, AssetBalance]] | str:
-    """The market view and balances, or the reason the venue could not give them."""
+class VenueUnavailable(Exception):
+    """The venue could not give what the tick decides from: the tick is skipped (with
+    this reason), not failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class _VenueView:
+    market: MarketView
+    balances: dict[str, AssetBalance]
+
+
+async def _read_venue(ctx: WorkerContext, started: _Started) -> _VenueView:
+    """The market view and balances; VenueUnavailable when the venue cannot give them."""
     symbol = started.bot.symbol
     adapter = ctx.adapters.for_credential(started.credential)
     try:
@@ -168,18 +180,20 @@ async def _read_venue(
         book = await ctx.market_data.order_book(public, symbol)
         balances = await asyncio.wait_for(adapter.fetch_balance(), BALANCE_TIMEOUT_S)
     except (TransientExchangeError, AmbiguousExchangeError) as exc:
-        return f"tick skipped: venue unavailable ({exc})"
+        raise VenueUnavailable(f"tick skipped: venue unavailable ({exc})") from None
     except TimeoutError:
-        return f"tick skipped: no balances from the venue in {BALANCE_TIMEOUT_S:.0f}s"
+        raise VenueUnavailable(
+            f"tick skipped: no balances from the venue in {BALANCE_TIMEOUT_S:.0f}s"
+        ) from None
     if book.mid is None:
-        return f"tick skipped: the {symbol} order book has an empty side"
+        raise VenueUnavailable(f"tick skipped: the {symbol} order book has an empty side")
     view = MarketView(
         market=market,
         mid=book.mid,
         best_bid=book.bids[0].price if book.bids else None,
         best_ask=book.asks[0].price if book.asks else None,
     )
-    return view, balances
+    return _VenueView(view, balances)
 
 
 async def _live_orders(conn: AsyncConnection[Any], bot_id: UUID) -> tuple[LiveOrder, ...]:
@@ -216,8 +230,11 @@ def _retry_in_s(config: BotConfig) -> float:
 async def _decide_and_write(
     ctx: WorkerContext,
     started: _Started,
-    venue: tuple[MarketView, dict[str, AssetBalance]] | str,
+    venue: _VenueView | None,
+    *,
+    skipped: str = "",
 ) -> TickReport:
+    """Step 3; `venue` None: the venue was unavailable, the tick records `skipped`."""
     n = started.tick_number
     async with transaction(ctx.pool) as conn:
         bot = await bot_ticks.lock_bot(conn, started.bot.id)
@@ -232,12 +249,11 @@ async def _decide_and_write(
             return await _wind_down(ctx, conn, bot)
 
         mid: Decimal | None = None
-        if isinstance(venue, str):
-            decision = Decision(next_tick_in_s=_retry_in_s(started.config), skips=(venue,))
+        if venue is None:
+            decision = Decision(next_tick_in_s=_retry_in_s(started.config), skips=(skipped,))
         else:
-            view, balances = venue
-            mid = view.mid
-            snapshot = Snapshot(view, await _live_orders(conn, bot.id), balances)
+            mid = venue.market.mid
+            snapshot = Snapshot(venue.market, await _live_orders(conn, bot.id), venue.balances)
             if isinstance(started.config, SpreadConfig):
                 decision = decide_spread(started.config, snapshot)
             else:
