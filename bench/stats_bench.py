@@ -37,10 +37,10 @@ from psycopg import sql
 from shared.db.embedded import start_embedded_postgres, with_database
 from shared.db.migrate import migrate
 from shared.domain import OrderSide
+from shared.repositories.stats import bot_stats, client_stats
 from shared.settings import normalize_database_url
 from shared.stats.fifo import FifoBook, Fill
 from shared.stats.models import Volume, split_symbol
-from shared.stats.repository import bot_stats, client_stats
 from shared.stats.window import DAY
 
 SYMBOL = "BTC/USDT"

@@ -70,9 +70,27 @@ class OrderStatus(StrEnum):
     REJECTED = "rejected"  # refused by a pre-trade check or permanently by the venue
     FAILED = "failed"  # gave up after the retry budget; reason recorded
 
+    # The groups below are the one Python spelling of each; SQL has its own, once
+    # (order_status_is_pre_venue, _is_at_venue, _is_terminal), compared by a test.
+    @property
+    def is_pre_venue(self) -> bool:
+        """Before the venue knows the order, or while we cannot tell whether it does."""
+        return self in PRE_VENUE_ORDER_STATUSES
+
+    @property
+    def is_at_venue(self) -> bool:
+        """Resting at the venue, as far as we know."""
+        return self in AT_VENUE_ORDER_STATUSES
+
     @property
     def is_terminal(self) -> bool:
         return self in TERMINAL_ORDER_STATUSES
+
+    @property
+    def is_outcome_unknown(self) -> bool:
+        """A send may have reached the venue without our hearing back: look the order up
+        by client order id before anything else (pre-venue, but not `accepted`)."""
+        return self in (OrderStatus.SUBMITTING, OrderStatus.UNKNOWN)
 
     @property
     def rank(self) -> int:
@@ -80,6 +98,10 @@ class OrderStatus(StrEnum):
         return ORDER_STATUS_RANK[self]
 
 
+PRE_VENUE_ORDER_STATUSES = frozenset(
+    {OrderStatus.ACCEPTED, OrderStatus.SUBMITTING, OrderStatus.UNKNOWN}
+)
+AT_VENUE_ORDER_STATUSES = frozenset({OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED})
 TERMINAL_ORDER_STATUSES = frozenset(
     {
         OrderStatus.FILLED,
@@ -91,9 +113,7 @@ TERMINAL_ORDER_STATUSES = frozenset(
 )
 
 ORDER_STATUS_RANK: dict[OrderStatus, int] = {
-    OrderStatus.ACCEPTED: 0,
-    OrderStatus.SUBMITTING: 0,
-    OrderStatus.UNKNOWN: 0,
+    **{status: 0 for status in PRE_VENUE_ORDER_STATUSES},
     OrderStatus.OPEN: 1,
     OrderStatus.PARTIALLY_FILLED: 2,
     **{status: 3 for status in TERMINAL_ORDER_STATUSES},

@@ -34,7 +34,7 @@ async def engage(
     switch = await repo.insert_kill_switch(
         conn, scope, client_id=client_id, bot_id=bot_id, engaged_by=engaged_by, reason=reason
     )
-    await repo.stop_bots_in_scope(conn, client_id=client_id, bot_id=bot_id)
+    await repo.stop_bots_covered_by_kill_switches(conn, bot_id=bot_id)
     await defer(job_app, conn, APPLY_KILL_SWITCH, kill_switch_id=str(switch.id))
     return switch
 

@@ -30,16 +30,19 @@ from urllib.parse import urlsplit
 
 import httpx
 import psycopg
-from psycopg import sql
 
 from shared.credentials import CredentialSecrets, masked_hint, seal_credential_secrets
-from shared.db.embedded import ensure_database, with_database
+from shared.db.embedded import drop_database, ensure_database, with_database
 from shared.db.migrate import migrate
 from shared.db.resolve import with_resolved_database
 from shared.domain import CredentialEnvironment
 from shared.errors import ConfigurationError
 from shared.repositories.clients import create_client, get_client_by_name, issue_api_token
-from shared.repositories.credentials import NewCredential, insert_credential
+from shared.repositories.credentials import (
+    NewCredential,
+    get_usable_credential_by_label,
+    insert_credential,
+)
 from shared.sealing import generate_key_pair, load_public_key
 from shared.settings import PRIVATE_SEALING_ENV_VARS, Settings
 
@@ -85,14 +88,9 @@ async def _demo_data(database_url: str, keys: dict[str, str]) -> tuple[str, str]
             conn, DEMO_CLIENT
         )
         issued = await issue_api_token(conn, client.id, label=f"dev {time.strftime('%F %T')}")
-        cur = await conn.execute(
-            "SELECT id FROM exchange_credentials"
-            " WHERE client_id = %s AND label = 'paper' AND revoked_at IS NULL",
-            (client.id,),
-        )
-        row = await cur.fetchone()
-        if row is not None:
-            return issued.token, str(row[0])
+        existing = await get_usable_credential_by_label(conn, client.id, "paper")
+        if existing is not None:
+            return issued.token, str(existing.id)
         credential_id = uuid.uuid4()
         sealed = seal_credential_secrets(
             CredentialSecrets(api_key=keys["PAPER_API_KEY"], secret=keys["PAPER_SECRET"]),
@@ -147,10 +145,7 @@ def reset_dev(database_url: str) -> None:
     """Drop the dev database (created again, empty, right after) and the dev secrets."""
     name = urlsplit(database_url).path.lstrip("/")
     server_url = with_database(database_url, "postgres")
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    drop_database(server_url, name)
     ensure_database(server_url, name)
     print(f"reset: dropped database {name!r} and created it empty")
     if DEV_ENV.exists():

@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import UTC, datetime
+from enum import StrEnum
 from uuid import UUID
 
 from shared.db.pool import transaction
-from shared.db.sql_files import query
 from shared.exchange.errors import ExchangeCallError
+from shared.repositories.accounts import record_refresh_failed, store_balances
 from worker.context import WorkerContext
 from worker.credentials import CredentialUnavailableError
 
@@ -21,7 +22,12 @@ BALANCE_TIMEOUT_S = 15.0
 _ASSET_CODE = re.compile(r"[A-Z0-9]{1,20}")  # the balances.asset CHECK; others are not coins
 
 
-async def refresh_balances(ctx: WorkerContext, credential_id: UUID) -> str:
+class BalanceRefresh(StrEnum):
+    REFRESHED = "refreshed"
+    FAILED = "failed"  # the error is stored beside the last good values
+
+
+async def refresh_balances(ctx: WorkerContext, credential_id: UUID) -> BalanceRefresh:
     at = datetime.now(UTC)
     try:
         async with ctx.pool.connection() as conn:
@@ -31,32 +37,9 @@ async def refresh_balances(ctx: WorkerContext, credential_id: UUID) -> str:
     except (ExchangeCallError, CredentialUnavailableError, TimeoutError) as exc:
         message = str(exc) or f"no answer in {BALANCE_TIMEOUT_S:.0f}s"
         async with ctx.pool.connection() as conn:
-            await conn.execute(
-                query("accounts_refresh_failed"),
-                {"credential_id": credential_id, "at": at, "error": message[:500]},
-            )
-        return "failed"
-    async with transaction(ctx.pool) as conn, conn.cursor() as cur:
-        await cur.executemany(
-            query("accounts_upsert_balance"),
-            [
-                {
-                    "credential_id": credential_id,
-                    "asset": b.asset,
-                    "free": b.free,
-                    "used": b.used,
-                    "total": b.total,
-                    "fetched_at": at,
-                }
-                for b in balances.values()
-                if _ASSET_CODE.fullmatch(b.asset)
-            ],
-        )
-        await cur.execute(
-            query("accounts_zero_missing_assets"),
-            {"credential_id": credential_id, "assets": list(balances), "fetched_at": at},
-        )
-        await cur.execute(
-            query("accounts_refresh_succeeded"), {"credential_id": credential_id, "at": at}
-        )
-    return "refreshed"
+            await record_refresh_failed(conn, credential_id, at=at, error=message[:500])
+        return BalanceRefresh.FAILED
+    coins = [b for b in balances.values() if _ASSET_CODE.fullmatch(b.asset)]
+    async with transaction(ctx.pool) as conn:
+        await store_balances(conn, credential_id, coins, listed_assets=list(balances), at=at)
+    return BalanceRefresh.REFRESHED

@@ -21,6 +21,7 @@ from shared.exchange.budget import BudgetRegistry
 from shared.exchange.factory import ExchangeAdapters, ExchangeLayerConfig
 from shared.exchange.market_data import MarketDataCache
 from shared.metrics import observe_venue_call
+from shared.repositories.venue_budgets import request_weights_per_minute
 from shared.settings import Settings
 from worker.credentials import CredentialVault
 
@@ -59,8 +60,7 @@ async def build_context(
     settings: Settings, pool: AsyncConnectionPool, job_app: App
 ) -> WorkerContext:
     async with pool.connection() as conn:
-        cur = await conn.execute("SELECT code, request_weight_per_minute FROM venues")
-        weights: dict[str, Any] = dict(await cur.fetchall())
+        weights = await request_weights_per_minute(conn)
     adapters = ExchangeAdapters(
         ExchangeLayerConfig(
             paper_exchange_url=settings.paper_exchange_url,

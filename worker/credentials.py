@@ -7,20 +7,17 @@ hides them from repr, and a failure to open says which credential, never why in 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
 import msgspec
 from cryptography.hazmat.primitives.asymmetric import x25519
 from psycopg import AsyncConnection
-from psycopg.rows import dict_row
 
 from shared.credentials import open_credential_secrets
-from shared.db.sql_files import query
-from shared.domain import CredentialEnvironment
 from shared.errors import ConfigurationError, NotFoundError
 from shared.exchange.types import OpenedCredential
+from shared.repositories.order_pipeline import SealedCredential, load_credential
 from shared.sealing import UnsealError, load_private_key
 from shared.settings import Settings
 
@@ -54,47 +51,43 @@ class CredentialVault:
         return cls(keys)
 
     async def open(self, conn: AsyncConnection[Any], credential_id: UUID) -> OpenedCredential:
-        async with conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute(query("pipeline_load_credential"), {"credential_id": credential_id})
-            row = await cur.fetchone()
-        return self.open_row(credential_id, row)
+        return self.open_row(credential_id, await load_credential(conn, credential_id))
 
-    def open_row(self, credential_id: UUID, row: Mapping[str, Any] | None) -> OpenedCredential:
-        """The credential from a row already read (id, client_id, exchange, environment,
-        api_base_url, sealed_secret, key_id, revoked_at), e.g. by the placement snapshot."""
-        if row is None or row["revoked_at"] is not None:
+    def open_row(self, credential_id: UUID, row: SealedCredential | None) -> OpenedCredential:
+        """The credential from a row already read, e.g. by the placement snapshot."""
+        if row is None or row.revoked_at is not None:
             raise CredentialUnavailableError(f"credential {credential_id} is revoked or missing")
-        blob = bytes(row["sealed_secret"])
-        cached = self._opened.get((row["key_id"], blob))
+        blob = bytes(row.sealed_secret)
+        cached = self._opened.get((row.key_id, blob))
         if cached is not None:
             return cached
-        key = self._keys.get(row["key_id"])
+        key = self._keys.get(row.key_id)
         if key is None:
             raise CredentialUnavailableError(
-                f"credential {credential_id} is sealed under key {row['key_id']!r}, "
+                f"credential {credential_id} is sealed under key {row.key_id!r}, "
                 "which this worker does not hold"
             )
         try:
             secrets = open_credential_secrets(
                 blob,
                 key,
-                credential_id=row["id"],
-                client_id=row["client_id"],
-                exchange=row["exchange"],
+                credential_id=row.id,
+                client_id=row.client_id,
+                exchange=row.exchange,
             )
         except (UnsealError, msgspec.DecodeError):
             raise CredentialUnavailableError(
-                f"credential {credential_id} does not open with key {row['key_id']!r}"
+                f"credential {credential_id} does not open with key {row.key_id!r}"
             ) from None
-        opened = self._opened[(row["key_id"], blob)] = OpenedCredential(
-            credential_id=str(row["id"]),
-            client_id=str(row["client_id"]),
-            exchange=row["exchange"],
-            environment=CredentialEnvironment(row["environment"]),
+        opened = self._opened[(row.key_id, blob)] = OpenedCredential(
+            credential_id=str(row.id),
+            client_id=str(row.client_id),
+            exchange=row.exchange,
+            environment=row.environment,
             api_key=secrets.api_key,
             secret=secrets.secret,
             passphrase=secrets.passphrase,
-            api_base_url=row["api_base_url"],
-            key_id=row["key_id"],
+            api_base_url=row.api_base_url,
+            key_id=row.key_id,
         )
         return opened

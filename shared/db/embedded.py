@@ -51,3 +51,11 @@ def ensure_database(url: str, database: str) -> str:
             with suppress(psycopg.errors.DuplicateDatabase):
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
     return with_database(url, database)
+
+
+def drop_database(url: str, database: str) -> None:
+    """Drop `database` on the server at `url` (a maintenance database), sessions and all."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+        )

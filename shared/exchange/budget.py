@@ -12,11 +12,10 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
-from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from shared.db.sql_files import query
 from shared.exchange.errors import RateLimitedError
+from shared.repositories import venue_budgets
 
 # Lease no more than this share of the venue's published limit: local leftovers at the
 # minute boundary and clocks that disagree by a little must not push us over.
@@ -62,47 +61,35 @@ class RequestBudget:
 
     async def _lease(self, weight: int) -> float | None:
         """Lease a batch (or just `weight`); returns None on success, else seconds to wait."""
-        async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        async with self.pool.connection() as conn:
             for want in dict.fromkeys((max(self.batch, weight), weight)):
-                await cur.execute(
-                    query("lease_request_weight"),
-                    {
-                        "budget_key": self.budget_key,
-                        "egress": self.egress,
-                        "want": want,
-                        "weight_limit": self.weight_limit,
-                    },
+                granted = await venue_budgets.lease_request_weight(
+                    conn, self.budget_key, self.egress, want=want, weight_limit=self.weight_limit
                 )
-                granted = await cur.fetchone()
                 self.leases += 1
                 if granted is not None:
                     self._tokens = want - weight
                     self._expires_at = time.monotonic() + self.lease_ttl_s
                     return None
-            await cur.execute(
-                query("get_request_budget"), {"budget_key": self.budget_key, "egress": self.egress}
-            )
-            state = await cur.fetchone()
+            state = await venue_budgets.get_request_budget(conn, self.budget_key, self.egress)
         assert state is not None
-        blocked_left = state["blocked_left_s"]
+        blocked_left = state.blocked_left_s
         if blocked_left is not None and blocked_left > 0:
             return float(blocked_left)
-        return max(float(state["window_left_s"]), 0.01)
+        return max(float(state.window_left_s), 0.01)
 
     async def block(self, seconds: float, reason: str) -> None:
         """Every process stops sending to this venue host for `seconds`."""
         self._tokens = 0
         self._expires_at = 0.0
         async with self.pool.connection() as conn:
-            await conn.execute(
-                query("block_venue_requests"),
-                {
-                    "budget_key": self.budget_key,
-                    "egress": self.egress,
-                    "weight_limit": self.weight_limit,
-                    "seconds": seconds,
-                    "reason": reason,
-                },
+            await venue_budgets.block_venue_requests(
+                conn,
+                self.budget_key,
+                self.egress,
+                weight_limit=self.weight_limit,
+                seconds=seconds,
+                reason=reason,
             )
 
 

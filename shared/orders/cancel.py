@@ -1,4 +1,9 @@
-"""Cancel intents: mark the order once, defer `cancel_order` once, in the caller's transaction."""
+"""Cancel intents: mark the order once, defer `cancel_order` once, in the caller's transaction.
+
+The one cancel path: an HTTP cancel, a bot's tick, a bot stopped or archived, a bot in
+error and a kill switch all come through here, and every cancel intent writes the same
+"cancel requested by …" note in order_events.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from psycopg import AsyncConnection
 from shared.domain import OrderEventKind
 from shared.errors import ConflictError, NotFoundError
 from shared.jobs import CANCEL_ORDER, defer, order_lock
+from shared.repositories import kill_switches as kill_switches_repo
 from shared.repositories import orders as orders_repo
 
 
@@ -35,6 +41,18 @@ async def cancel_open_orders_of_bot(
 ) -> list[UUID]:
     """Cancel intents for every non-terminal order of the bot not yet asked to cancel."""
     order_ids = await orders_repo.request_cancel_of_open_bot_orders(conn, client_id, bot_id)
+    for order_id in order_ids:
+        await _record_and_defer(conn, job_app, order_id, requested_by)
+    return order_ids
+
+
+async def cancel_orders_in_kill_switch_scope(
+    conn: AsyncConnection, job_app: App, *, kill_switch_id: UUID, requested_by: str
+) -> list[UUID]:
+    """Cancel intents for every live order the engaged switch covers. Orders asked to
+    cancel before get a cancel job again: a kill switch's cancels bypass the venue's
+    circuit breaker, an ordinary one waits on it."""
+    order_ids = await kill_switches_repo.request_cancel_of_orders_in_scope(conn, kill_switch_id)
     for order_id in order_ids:
         await _record_and_defer(conn, job_app, order_id, requested_by)
     return order_ids

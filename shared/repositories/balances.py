@@ -13,9 +13,8 @@ from typing import Any
 from uuid import UUID
 
 from psycopg import AsyncConnection
-from psycopg.rows import dict_row
 
-from shared.db.sql_files import query
+from shared.db.statements import fetch_all, fetch_values
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,31 +42,59 @@ class BalanceSnapshot:
         return ((now or datetime.now(UTC)) - self.fetched_at).total_seconds() > max_age_s
 
 
+@dataclass(frozen=True, slots=True)
+class _CredentialAsset:
+    credential_id: UUID
+    asset: str
+    free: Decimal
+    used: Decimal
+    total: Decimal
+    fetched_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _RefreshState:
+    credential_id: UUID
+    last_attempt_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+
+
 async def get_balance_snapshots(
     conn: AsyncConnection[Any], credential_ids: list[UUID]
 ) -> dict[UUID, BalanceSnapshot]:
     """Snapshots of several credentials in two queries (a bot list costs the same as one)."""
-    params = {"credential_ids": credential_ids}
     assets: dict[UUID, list[AssetBalanceRow]] = {cid: [] for cid in credential_ids}
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(query("balances_of_credentials"), params)
-        for row in await cur.fetchall():
-            credential_id = row.pop("credential_id")
-            assets[credential_id].append(AssetBalanceRow(**row))
-        await cur.execute(query("balances_refresh_states"), params)
-        refreshes = {row["credential_id"]: row for row in await cur.fetchall()}
+    for row in await fetch_all(
+        conn, _CredentialAsset, "balances_of_credentials", credential_ids=credential_ids
+    ):
+        assets[row.credential_id].append(
+            AssetBalanceRow(row.asset, row.free, row.used, row.total, row.fetched_at)
+        )
+    refreshes = {
+        row.credential_id: row
+        for row in await fetch_all(
+            conn, _RefreshState, "balances_refresh_states", credential_ids=credential_ids
+        )
+    }
     snapshots = {}
     for credential_id, rows in assets.items():
-        refresh = refreshes.get(credential_id, {})
+        refresh = refreshes.get(credential_id)
         snapshots[credential_id] = BalanceSnapshot(
             assets=rows,
             fetched_at=max((a.fetched_at for a in rows), default=None),
-            last_attempt_at=refresh.get("last_attempt_at"),
-            last_error=refresh.get("last_error"),
-            last_error_at=refresh.get("last_error_at"),
+            last_attempt_at=refresh.last_attempt_at if refresh else None,
+            last_error=refresh.last_error if refresh else None,
+            last_error_at=refresh.last_error_at if refresh else None,
         )
     return snapshots
 
 
 async def get_balance_snapshot(conn: AsyncConnection[Any], credential_id: UUID) -> BalanceSnapshot:
     return (await get_balance_snapshots(conn, [credential_id]))[credential_id]
+
+
+async def credentials_of_running_bots(conn: AsyncConnection[Any]) -> list[UUID]:
+    """The credentials whose balances running bots need kept fresh."""
+    return await fetch_values(conn, "balances_credentials_of_running_bots")

@@ -12,11 +12,10 @@ from typing import Any
 from uuid import UUID
 
 from psycopg import AsyncConnection
-from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from shared.db.errors import db_errors_as_domain_errors
-from shared.db.sql_files import query
+from shared.db.statements import fetch_all, fetch_one
 from shared.domain import BotKind, BotStatus, OrderSide, OrderStatus
 from shared.errors import ConflictError
 from shared.repositories.rows import coerce_enums
@@ -73,9 +72,8 @@ async def insert_bot(
         "config": Jsonb(config),
     }
     try:
-        async with db_errors_as_domain_errors(), conn.cursor(row_factory=class_row(Bot)) as cur:
-            await cur.execute(query("insert_bot"), params)
-            row = await cur.fetchone()
+        async with db_errors_as_domain_errors():
+            row = await fetch_one(conn, Bot, "insert_bot", **params)
     except ConflictError:
         raise _name_taken(name) from None
     assert row is not None
@@ -83,26 +81,20 @@ async def insert_bot(
 
 
 async def get_bot(conn: AsyncConnection, client_id: UUID, bot_id: UUID) -> Bot | None:
-    async with conn.cursor(row_factory=class_row(Bot)) as cur:
-        await cur.execute(query("get_bot"), {"client_id": client_id, "bot_id": bot_id})
-        return await cur.fetchone()
+    return await fetch_one(conn, Bot, "get_bot", client_id=client_id, bot_id=bot_id)
 
 
 async def lock_bot(conn: AsyncConnection, client_id: UUID, bot_id: UUID) -> Bot | None:
     """The bot row, locked until the transaction ends (start/stop/archive serialise on it)."""
-    async with conn.cursor(row_factory=class_row(Bot)) as cur:
-        await cur.execute(query("lock_bot"), {"client_id": client_id, "bot_id": bot_id})
-        return await cur.fetchone()
+    return await fetch_one(conn, Bot, "lock_bot", client_id=client_id, bot_id=bot_id)
 
 
 async def list_bots(
     conn: AsyncConnection, client_id: UUID, *, include_archived: bool = False
 ) -> list[Bot]:
-    async with conn.cursor(row_factory=class_row(Bot)) as cur:
-        await cur.execute(
-            query("list_bots"), {"client_id": client_id, "include_archived": include_archived}
-        )
-        return await cur.fetchall()
+    return await fetch_all(
+        conn, Bot, "list_bots", client_id=client_id, include_archived=include_archived
+    )
 
 
 async def update_bot(
@@ -121,9 +113,8 @@ async def update_bot(
         "config": Jsonb(config) if config is not None else None,
     }
     try:
-        async with db_errors_as_domain_errors(), conn.cursor(row_factory=class_row(Bot)) as cur:
-            await cur.execute(query("update_bot"), params)
-            return await cur.fetchone()
+        async with db_errors_as_domain_errors():
+            return await fetch_one(conn, Bot, "update_bot", **params)
     except ConflictError:
         raise _name_taken(name or "") from None
 
@@ -135,24 +126,20 @@ async def set_bot_status(
     status: BotStatus,
     reason: str | None,
 ) -> Bot | None:
-    async with conn.cursor(row_factory=class_row(Bot)) as cur:
-        await cur.execute(
-            query("set_bot_status"),
-            {
-                "client_id": client_id,
-                "bot_id": bot_id,
-                "status": status.value,
-                "status_reason": reason,
-            },
-        )
-        return await cur.fetchone()
+    return await fetch_one(
+        conn,
+        Bot,
+        "set_bot_status",
+        client_id=client_id,
+        bot_id=bot_id,
+        status=status.value,
+        status_reason=reason,
+    )
 
 
 async def archive_bot(conn: AsyncConnection, client_id: UUID, bot_id: UUID) -> Bot | None:
     """Stopped and archived in one statement (the schema refuses an archived running bot)."""
-    async with conn.cursor(row_factory=class_row(Bot)) as cur:
-        await cur.execute(query("archive_bot"), {"client_id": client_id, "bot_id": bot_id})
-        return await cur.fetchone()
+    return await fetch_one(conn, Bot, "archive_bot", client_id=client_id, bot_id=bot_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,10 +176,6 @@ class BotActivity:
 async def get_bot_activity(conn: AsyncConnection, client_id: UUID, bot_id: UUID) -> BotActivity:
     """What the bot is doing now: its live orders and the newest tick that skipped."""
     params = {"client_id": client_id, "bot_id": bot_id}
-    async with conn.cursor(row_factory=class_row(BotQuote)) as cur:
-        await cur.execute(query("bot_live_quotes"), params)
-        quotes = await cur.fetchall()
-    async with conn.cursor(row_factory=class_row(BotSkip)) as cur:
-        await cur.execute(query("bot_last_skip"), params)
-        last_skip = await cur.fetchone()
+    quotes = await fetch_all(conn, BotQuote, "bot_live_quotes", **params)
+    last_skip = await fetch_one(conn, BotSkip, "bot_last_skip", **params)
     return BotActivity(quotes=quotes, last_skip=last_skip)

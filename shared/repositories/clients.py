@@ -7,10 +7,9 @@ from datetime import datetime
 from uuid import UUID
 
 from psycopg import AsyncConnection
-from psycopg.rows import class_row
 
 from shared.db.errors import db_errors_as_domain_errors
-from shared.db.sql_files import query
+from shared.db.statements import fetch_all, fetch_one
 from shared.errors import ConflictError, ValidationError
 from shared.tokens import display_prefix, hash_token, new_token
 
@@ -44,9 +43,8 @@ class IssuedToken:
 
 async def create_client(conn: AsyncConnection, name: str) -> Client:
     try:
-        async with db_errors_as_domain_errors(), conn.cursor(row_factory=class_row(Client)) as cur:
-            await cur.execute(query("insert_client"), {"name": name})
-            row = await cur.fetchone()
+        async with db_errors_as_domain_errors():
+            row = await fetch_one(conn, Client, "insert_client", name=name)
     except ConflictError:
         raise ConflictError(f"a client named {name!r} already exists") from None
     except ValidationError:
@@ -59,35 +57,28 @@ async def create_client(conn: AsyncConnection, name: str) -> Client:
 
 
 async def get_client_by_name(conn: AsyncConnection, name: str) -> Client | None:
-    async with conn.cursor(row_factory=class_row(Client)) as cur:
-        await cur.execute(query("get_client_by_name"), {"name": name})
-        return await cur.fetchone()
+    return await fetch_one(conn, Client, "get_client_by_name", name=name)
 
 
 async def issue_api_token(conn: AsyncConnection, client_id: UUID, label: str = "") -> IssuedToken:
     token = new_token()
-    async with db_errors_as_domain_errors(), conn.cursor(row_factory=class_row(ApiToken)) as cur:
-        await cur.execute(
-            query("insert_api_token"),
-            {
-                "client_id": client_id,
-                "token_hash": hash_token(token),
-                "token_prefix": display_prefix(token),
-                "label": label,
-            },
+    async with db_errors_as_domain_errors():
+        record = await fetch_one(
+            conn,
+            ApiToken,
+            "insert_api_token",
+            client_id=client_id,
+            token_hash=hash_token(token),
+            token_prefix=display_prefix(token),
+            label=label,
         )
-        record = await cur.fetchone()
     assert record is not None
     return IssuedToken(token=token, record=record)
 
 
 async def list_clients(conn: AsyncConnection) -> list[Client]:
-    async with conn.cursor(row_factory=class_row(Client)) as cur:
-        await cur.execute(query("list_clients"))
-        return await cur.fetchall()
+    return await fetch_all(conn, Client, "list_clients")
 
 
 async def get_client(conn: AsyncConnection, client_id: UUID) -> Client | None:
-    async with conn.cursor(row_factory=class_row(Client)) as cur:
-        await cur.execute(query("get_client"), {"client_id": client_id})
-        return await cur.fetchone()
+    return await fetch_one(conn, Client, "get_client", client_id=client_id)

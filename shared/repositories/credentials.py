@@ -10,10 +10,9 @@ from datetime import datetime
 from uuid import UUID
 
 from psycopg import AsyncConnection
-from psycopg.rows import class_row
 
 from shared.db.errors import db_errors_as_domain_errors
-from shared.db.sql_files import query
+from shared.db.statements import execute, fetch_all, fetch_one, fetch_value
 from shared.domain import CredentialEnvironment
 from shared.errors import ConflictError
 from shared.repositories.rows import coerce_enums
@@ -67,12 +66,8 @@ async def insert_credential(conn: AsyncConnection, new: NewCredential) -> Creden
         "masked_hint": new.masked_hint,
     }
     try:
-        async with (
-            db_errors_as_domain_errors(),
-            conn.cursor(row_factory=class_row(Credential)) as cur,
-        ):
-            await cur.execute(query("insert_credential"), params)
-            row = await cur.fetchone()
+        async with db_errors_as_domain_errors():
+            row = await fetch_one(conn, Credential, "insert_credential", **params)
     except ConflictError:
         raise ConflictError(
             f"a credential labelled {new.label!r} already exists (revoke it or pick another label)"
@@ -84,54 +79,50 @@ async def insert_credential(conn: AsyncConnection, new: NewCredential) -> Creden
 async def get_credential(
     conn: AsyncConnection, client_id: UUID, credential_id: UUID
 ) -> Credential | None:
-    async with conn.cursor(row_factory=class_row(Credential)) as cur:
-        await cur.execute(
-            query("get_credential"), {"client_id": client_id, "credential_id": credential_id}
-        )
-        return await cur.fetchone()
+    return await fetch_one(
+        conn, Credential, "get_credential", client_id=client_id, credential_id=credential_id
+    )
+
+
+async def get_usable_credential_by_label(
+    conn: AsyncConnection, client_id: UUID, label: str
+) -> Credential | None:
+    return await fetch_one(
+        conn, Credential, "get_usable_credential_by_label", client_id=client_id, label=label
+    )
 
 
 async def list_credentials(
     conn: AsyncConnection, client_id: UUID, *, include_revoked: bool = True
 ) -> list[Credential]:
-    async with conn.cursor(row_factory=class_row(Credential)) as cur:
-        await cur.execute(
-            query("list_credentials"),
-            {"client_id": client_id, "include_revoked": include_revoked},
-        )
-        return await cur.fetchall()
+    return await fetch_all(
+        conn, Credential, "list_credentials", client_id=client_id, include_revoked=include_revoked
+    )
 
 
 async def count_live_orders(conn: AsyncConnection, client_id: UUID, credential_id: UUID) -> int:
-    cur = await conn.execute(
-        query("count_live_orders_of_credential"),
-        {"client_id": client_id, "credential_id": credential_id},
+    count = await fetch_value(
+        conn, "count_live_orders_of_credential", client_id=client_id, credential_id=credential_id
     )
-    row = await cur.fetchone()
-    assert row is not None
-    count: int = row[0]
-    return count
+    return int(count)
 
 
 async def revoke_credential(
     conn: AsyncConnection, client_id: UUID, credential_id: UUID
 ) -> Credential | None:
     """Marks the credential revoked (idempotent) and stops the bots that trade with it."""
-    async with conn.cursor(row_factory=class_row(Credential)) as cur:
-        await cur.execute(
-            query("revoke_credential"), {"client_id": client_id, "credential_id": credential_id}
-        )
-        row = await cur.fetchone()
+    row = await fetch_one(
+        conn, Credential, "revoke_credential", client_id=client_id, credential_id=credential_id
+    )
     if row is not None:
-        await conn.execute(
-            query("stop_bots_of_credential"),
-            {"client_id": client_id, "credential_id": credential_id},
+        await execute(
+            conn, "stop_bots_of_credential", client_id=client_id, credential_id=credential_id
         )
     return row
 
 
 @dataclass(frozen=True, slots=True)
-class SealedCredential:
+class CredentialToReseal:
     """A credential's sealed blob with what its `info` binds: for `tradebridge reseal` only."""
 
     id: UUID
@@ -143,24 +134,23 @@ class SealedCredential:
 
 async def list_credentials_to_reseal(
     conn: AsyncConnection, current_key_id: str
-) -> list[SealedCredential]:
-    async with conn.cursor(row_factory=class_row(SealedCredential)) as cur:
-        await cur.execute(query("list_credentials_to_reseal"), {"current_key_id": current_key_id})
-        return await cur.fetchall()
+) -> list[CredentialToReseal]:
+    return await fetch_all(
+        conn, CredentialToReseal, "list_credentials_to_reseal", current_key_id=current_key_id
+    )
 
 
 async def reseal_credential(
-    conn: AsyncConnection, old: SealedCredential, sealed_secret: bytes, key_id: str
+    conn: AsyncConnection, old: CredentialToReseal, sealed_secret: bytes, key_id: str
 ) -> bool:
     """Replaces the blob if it is still the one read; False when another writer was first."""
-    cur = await conn.execute(
-        query("reseal_credential"),
-        {
-            "credential_id": old.id,
-            "old_key_id": old.key_id,
-            "old_sealed_secret": old.sealed_secret,
-            "sealed_secret": sealed_secret,
-            "key_id": key_id,
-        },
+    touched = await execute(
+        conn,
+        "reseal_credential",
+        credential_id=old.id,
+        old_key_id=old.key_id,
+        old_sealed_secret=old.sealed_secret,
+        sealed_secret=sealed_secret,
+        key_id=key_id,
     )
-    return await cur.fetchone() is not None
+    return touched == 1

@@ -10,10 +10,9 @@ from datetime import datetime
 from uuid import UUID
 
 from psycopg import AsyncConnection
-from psycopg.rows import class_row
 
 from shared.db.errors import db_errors_as_domain_errors
-from shared.db.sql_files import query
+from shared.db.statements import execute, fetch_all, fetch_one, fetch_values
 from shared.domain import KillSwitchScope
 from shared.errors import ConflictError
 from shared.repositories.rows import coerce_enums
@@ -47,8 +46,11 @@ def _target(
 
 
 async def lock_kill_switches(conn: AsyncConnection, *, exclusive: bool) -> None:
-    name = "lock_kill_switches_exclusive" if exclusive else "lock_kill_switches_shared"
-    await conn.execute(query(name), {"key": KILL_SWITCH_LOCK_KEY})
+    await execute(
+        conn,
+        "lock_kill_switches_exclusive" if exclusive else "lock_kill_switches_shared",
+        key=KILL_SWITCH_LOCK_KEY,
+    )
 
 
 async def insert_kill_switch(
@@ -62,12 +64,8 @@ async def insert_kill_switch(
 ) -> KillSwitch:
     params = {**_target(scope, client_id, bot_id), "engaged_by": engaged_by, "reason": reason}
     try:
-        async with (
-            db_errors_as_domain_errors(),
-            conn.cursor(row_factory=class_row(KillSwitch)) as cur,
-        ):
-            await cur.execute(query("insert_kill_switch"), params)
-            row = await cur.fetchone()
+        async with db_errors_as_domain_errors():
+            row = await fetch_one(conn, KillSwitch, "insert_kill_switch", **params)
     except ConflictError:
         raise ConflictError(f"a {scope.value} kill switch is already engaged here") from None
     assert row is not None
@@ -85,31 +83,36 @@ async def release_kill_switch(
 ) -> KillSwitch | None:
     """None when no switch is engaged on that target."""
     params = {**_target(scope, client_id, bot_id), "released_by": released_by, "reason": reason}
-    async with conn.cursor(row_factory=class_row(KillSwitch)) as cur:
-        await cur.execute(query("release_kill_switch"), params)
-        return await cur.fetchone()
+    return await fetch_one(conn, KillSwitch, "release_kill_switch", **params)
 
 
-async def stop_bots_in_scope(
-    conn: AsyncConnection, *, client_id: UUID | None, bot_id: UUID | None
+async def stop_bots_covered_by_kill_switches(
+    conn: AsyncConnection, *, bot_id: UUID | None = None
 ) -> list[UUID]:
-    cur = await conn.execute(
-        query("stop_bots_in_kill_switch_scope"), {"client_id": client_id, "bot_id": bot_id}
+    """Every running bot an engaged kill switch covers (only `bot_id`, when given) goes to
+    stopped (reason kill_switch); their ids. The one query that stops bots for a switch."""
+    return await fetch_values(conn, "stop_bots_covered_by_kill_switches", bot_id=bot_id)
+
+
+async def request_cancel_of_orders_in_scope(
+    conn: AsyncConnection, kill_switch_id: UUID
+) -> list[UUID]:
+    """Marks every live order the (engaged) switch covers as asked to cancel; their ids,
+    for the caller to record and defer each cancel (shared.orders.cancel)."""
+    return await fetch_values(
+        conn, "request_cancel_of_orders_in_kill_switch_scope", kill_switch_id=kill_switch_id
     )
-    return [row[0] for row in await cur.fetchall()]
 
 
 async def list_engaged_for_client(conn: AsyncConnection, client_id: UUID) -> list[KillSwitch]:
-    async with conn.cursor(row_factory=class_row(KillSwitch)) as cur:
-        await cur.execute(query("list_engaged_kill_switches_for_client"), {"client_id": client_id})
-        return await cur.fetchall()
+    return await fetch_all(
+        conn, KillSwitch, "list_engaged_kill_switches_for_client", client_id=client_id
+    )
 
 
 async def engaged_covering_bot(
     conn: AsyncConnection, client_id: UUID, bot_id: UUID
 ) -> KillSwitch | None:
-    async with conn.cursor(row_factory=class_row(KillSwitch)) as cur:
-        await cur.execute(
-            query("engaged_kill_switch_covering_bot"), {"client_id": client_id, "bot_id": bot_id}
-        )
-        return await cur.fetchone()
+    return await fetch_one(
+        conn, KillSwitch, "engaged_kill_switch_covering_bot", client_id=client_id, bot_id=bot_id
+    )

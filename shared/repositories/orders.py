@@ -12,10 +12,9 @@ from typing import Any
 from uuid import UUID
 
 from psycopg import AsyncConnection
-from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from shared.db.sql_files import query
+from shared.db.statements import execute, fetch_all, fetch_one, fetch_value, fetch_values
 from shared.domain import (
     CallOutcome,
     OrderEventKind,
@@ -24,6 +23,9 @@ from shared.domain import (
     OrderStatus,
     OrderType,
     TimeInForce,
+)
+from shared.repositories.fills import (
+    Fill as Fill,  # re-exported: the API's order view reads it here
 )
 from shared.repositories.rows import coerce_enums
 
@@ -113,42 +115,9 @@ class OrderEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class Fill:
-    id: int
-    order_id: UUID | None
-    bot_id: UUID | None
-    credential_id: UUID
-    symbol: str
-    exchange_trade_id: str
-    exchange_order_id: str | None
-    side: OrderSide
-    price: Decimal
-    amount: Decimal
-    quote_amount: Decimal
-    fee_amount: Decimal
-    fee_currency: str | None
-    is_maker: bool | None
-    traded_at: datetime
-    created_at: datetime
-
-    def __post_init__(self) -> None:
-        coerce_enums(self)
-
-
-@dataclass(frozen=True, slots=True)
 class OrderFilters:
     status: OrderStatus | None = None
     symbol: str | None = None
-    bot_id: UUID | None = None
-    credential_id: UUID | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FillFilters:
-    symbol: str | None = None
-    order_id: UUID | None = None
     bot_id: UUID | None = None
     credential_id: UUID | None = None
     created_after: datetime | None = None
@@ -177,20 +146,19 @@ async def insert_order_intent(conn: AsyncConnection, new: NewOrder) -> Order | N
         "client_order_id": new.client_order_id,
         "event_message": f"intent accepted ({new.source.value})",
     }
-    async with conn.cursor(row_factory=class_row(Order)) as cur:
-        await cur.execute(query("insert_order_intent"), params)
-        return await cur.fetchone()
+    return await fetch_one(conn, Order, "insert_order_intent", **params)
 
 
 async def get_idempotency_record(
     conn: AsyncConnection, client_id: UUID, idempotency_key: str
 ) -> IdempotencyRecord | None:
-    async with conn.cursor(row_factory=class_row(IdempotencyRecord)) as cur:
-        await cur.execute(
-            query("get_idempotency_record"),
-            {"client_id": client_id, "idempotency_key": idempotency_key},
-        )
-        return await cur.fetchone()
+    return await fetch_one(
+        conn,
+        IdempotencyRecord,
+        "get_idempotency_record",
+        client_id=client_id,
+        idempotency_key=idempotency_key,
+    )
 
 
 async def store_order_response(
@@ -198,13 +166,14 @@ async def store_order_response(
 ) -> dict[str, Any]:
     """Stores the first response; returns the body as Postgres keeps it (JSONB-normalised),
     which is what every replay will return too."""
-    cur = await conn.execute(
-        query("store_order_response"),
-        {"order_id": order_id, "response_status": status, "response_body": Jsonb(body)},
+    stored: dict[str, Any] = await fetch_value(
+        conn,
+        "store_order_response",
+        order_id=order_id,
+        response_status=status,
+        response_body=Jsonb(body),
     )
-    row = await cur.fetchone()
-    assert row is not None
-    stored: dict[str, Any] = row[0]
+    assert stored is not None
     return stored
 
 
@@ -225,29 +194,26 @@ async def insert_order_event(
     job_id: int | None = None,
 ) -> None:
     """Append to the order's log (order_events is append-only)."""
-    await conn.execute(
-        query("insert_order_event"),
-        {
-            "order_id": order_id,
-            "kind": kind.value,
-            "from_status": from_status.value if from_status else None,
-            "to_status": to_status.value if to_status else None,
-            "attempt": attempt,
-            "call": call,
-            "outcome": outcome.value if outcome else None,
-            "error_class": error_class,
-            "venue_code": venue_code,
-            "message": message,
-            "latency_ms": latency_ms,
-            "job_id": job_id,
-        },
+    await execute(
+        conn,
+        "insert_order_event",
+        order_id=order_id,
+        kind=kind.value,
+        from_status=from_status.value if from_status else None,
+        to_status=to_status.value if to_status else None,
+        attempt=attempt,
+        call=call,
+        outcome=outcome.value if outcome else None,
+        error_class=error_class,
+        venue_code=venue_code,
+        message=message,
+        latency_ms=latency_ms,
+        job_id=job_id,
     )
 
 
 async def get_order(conn: AsyncConnection, client_id: UUID, order_id: UUID) -> Order | None:
-    async with conn.cursor(row_factory=class_row(Order)) as cur:
-        await cur.execute(query("get_order"), {"client_id": client_id, "order_id": order_id})
-        return await cur.fetchone()
+    return await fetch_one(conn, Order, "get_order", client_id=client_id, order_id=order_id)
 
 
 async def list_orders(
@@ -270,64 +236,30 @@ async def list_orders(
         "created_before": filters.created_before,
         "limit": limit,
     }
-    async with conn.cursor(row_factory=class_row(Order)) as cur:
-        await cur.execute(query("list_orders"), params)
-        return await cur.fetchall()
+    return await fetch_all(conn, Order, "list_orders", **params)
 
 
 async def request_order_cancel(
     conn: AsyncConnection, client_id: UUID, order_id: UUID
 ) -> Order | None:
     """Sets cancel_requested_at once; None if missing, terminal or already requested."""
-    async with conn.cursor(row_factory=class_row(Order)) as cur:
-        await cur.execute(
-            query("request_order_cancel"), {"client_id": client_id, "order_id": order_id}
-        )
-        return await cur.fetchone()
+    return await fetch_one(
+        conn, Order, "request_order_cancel", client_id=client_id, order_id=order_id
+    )
 
 
 async def request_cancel_of_open_bot_orders(
     conn: AsyncConnection, client_id: UUID, bot_id: UUID
 ) -> list[UUID]:
-    cur = await conn.execute(
-        query("request_cancel_of_open_bot_orders"), {"client_id": client_id, "bot_id": bot_id}
+    return await fetch_values(
+        conn, "request_cancel_of_open_bot_orders", client_id=client_id, bot_id=bot_id
     )
-    return [row[0] for row in await cur.fetchall()]
 
 
 async def list_order_events(conn: AsyncConnection, order_id: UUID) -> list[OrderEvent]:
     """Callers check the order belongs to the client first (get_order)."""
-    async with conn.cursor(row_factory=class_row(OrderEvent)) as cur:
-        await cur.execute(query("list_order_events"), {"order_id": order_id})
-        return await cur.fetchall()
+    return await fetch_all(conn, OrderEvent, "list_order_events", order_id=order_id)
 
 
 async def list_order_fills(conn: AsyncConnection, client_id: UUID, order_id: UUID) -> list[Fill]:
-    async with conn.cursor(row_factory=class_row(Fill)) as cur:
-        await cur.execute(query("list_order_fills"), {"client_id": client_id, "order_id": order_id})
-        return await cur.fetchall()
-
-
-async def list_fills(
-    conn: AsyncConnection,
-    client_id: UUID,
-    filters: FillFilters,
-    *,
-    before: tuple[datetime, int] | None,
-    limit: int,
-) -> list[Fill]:
-    params = {
-        "client_id": client_id,
-        "before_created_at": before[0] if before else None,
-        "before_id": before[1] if before else None,
-        "symbol": filters.symbol,
-        "order_id": filters.order_id,
-        "bot_id": filters.bot_id,
-        "credential_id": filters.credential_id,
-        "created_after": filters.created_after,
-        "created_before": filters.created_before,
-        "limit": limit,
-    }
-    async with conn.cursor(row_factory=class_row(Fill)) as cur:
-        await cur.execute(query("list_fills"), params)
-        return await cur.fetchall()
+    return await fetch_all(conn, Fill, "list_order_fills", client_id=client_id, order_id=order_id)

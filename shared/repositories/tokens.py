@@ -11,9 +11,8 @@ from datetime import datetime
 from uuid import UUID
 
 from psycopg import AsyncConnection
-from psycopg.rows import class_row
 
-from shared.db.sql_files import query
+from shared.db.statements import fetch_all, fetch_one
 from shared.repositories.clients import ApiToken
 from shared.tokens import hash_token
 
@@ -35,21 +34,17 @@ class TokenOwner:
 
 
 async def find_token_owner(conn: AsyncConnection, token: str) -> TokenOwner | None:
-    async with conn.cursor(row_factory=class_row(TokenOwner)) as cur:
-        await cur.execute(query("authenticate_token"), {"token_hash": hash_token(token)})
-        return await cur.fetchone()
+    return await fetch_one(conn, TokenOwner, "authenticate_token", token_hash=hash_token(token))
 
 
 async def list_api_tokens(conn: AsyncConnection, client_id: UUID) -> list[ApiToken]:
-    async with conn.cursor(row_factory=class_row(ApiToken)) as cur:
-        await cur.execute(query("list_api_tokens"), {"client_id": client_id})
-        return await cur.fetchall()
+    return await fetch_all(conn, ApiToken, "list_api_tokens", client_id=client_id)
 
 
 async def revoke_api_token(
     conn: AsyncConnection, token_id: UUID, *, client_id: UUID | None
 ) -> ApiToken | None:
     """Idempotent. `client_id=None` is the admin's reach (any token)."""
-    async with conn.cursor(row_factory=class_row(ApiToken)) as cur:
-        await cur.execute(query("revoke_api_token"), {"token_id": token_id, "client_id": client_id})
-        return await cur.fetchone()
+    return await fetch_one(
+        conn, ApiToken, "revoke_api_token", token_id=token_id, client_id=client_id
+    )

@@ -17,18 +17,13 @@ UPDATE bots
 SET status = 'error', status_reason = %(reason)s
 WHERE id = %(bot_id)s AND status = 'running';
 
--- name: bot_tick_stop
-UPDATE bots
-SET status = 'stopped', status_reason = %(reason)s
-WHERE id = %(bot_id)s AND status = 'running';
-
 -- name: bot_tick_live_orders
 -- Every order of the bot that is not terminal: what rests at the venue or may soon.
 SELECT id, bot_leg, side, price, amount - filled_amount AS remaining, status,
        cancel_requested_at IS NOT NULL AS cancel_requested
 FROM orders
 WHERE bot_id = %(bot_id)s
-  AND status IN ('accepted', 'submitting', 'unknown', 'open', 'partially_filled')
+  AND NOT order_status_is_terminal(status)
 ORDER BY created_at, id;
 
 -- name: bot_tick_traded_since

@@ -57,7 +57,7 @@ SELECT o.id, o.bot_leg AS leg, o.side, o.price, o.amount, o.amount - o.filled_am
 FROM orders o
 WHERE o.bot_id = %(bot_id)s
   AND o.client_id = %(client_id)s
-  AND o.status IN ('accepted', 'submitting', 'unknown', 'open', 'partially_filled')
+  AND NOT order_status_is_terminal(o.status)
 ORDER BY o.side, o.price DESC, o.id;
 
 -- name: bot_last_skip

@@ -13,6 +13,14 @@ SELECT id, client_id, exchange, environment, api_base_url, label, key_id, masked
 FROM exchange_credentials
 WHERE id = %(credential_id)s AND client_id = %(client_id)s;
 
+-- name: get_usable_credential_by_label
+-- The client's credential with this label that is not revoked (labels are unique among
+-- those), e.g. the dev demo's paper credential.
+SELECT id, client_id, exchange, environment, api_base_url, label, key_id, masked_hint,
+       created_at, updated_at, revoked_at
+FROM exchange_credentials
+WHERE client_id = %(client_id)s AND label = %(label)s AND revoked_at IS NULL;
+
 -- name: list_credentials
 SELECT id, client_id, exchange, environment, api_base_url, label, key_id, masked_hint,
        created_at, updated_at, revoked_at
@@ -40,7 +48,8 @@ SELECT count(*)
 FROM orders
 WHERE credential_id = %(credential_id)s
   AND client_id = %(client_id)s
-  AND status IN ('submitting', 'unknown', 'open', 'partially_filled');
+  AND NOT order_status_is_terminal(status)
+  AND status <> 'accepted';
 
 -- name: list_credentials_to_reseal
 -- Every row sealed under another key than the current one, revoked ones too: a retired

@@ -24,3 +24,13 @@ SELECT
         LIMIT 1
     ) AS oldest_wait_s,
     (SELECT count(*) FROM ops.stuck_jobs) AS stuck_jobs;
+
+-- name: health_ping
+SELECT 1;
+
+-- name: health_ready_jobs_per_queue
+-- Ready jobs per queue, for the worker's metrics (a cheap count on the todo index).
+SELECT queue_name, count(*) AS ready_jobs
+FROM procrastinate_jobs
+WHERE status = 'todo' AND (scheduled_at IS NULL OR scheduled_at <= now())
+GROUP BY queue_name;

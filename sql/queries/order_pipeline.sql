@@ -4,13 +4,12 @@
 
 -- name: pipeline_lock_order
 SELECT
-    o.id, o.client_id, o.credential_id, o.bot_id, o.symbol, o.side, o.type,
-    o.time_in_force, o.amount, o.price, o.client_order_id, o.exchange_order_id,
-    o.status, o.filled_amount, o.attempts, o.cancel_requested_at, o.submitted_at,
-    o.created_at, o.updated_at,
-    c.exchange, c.environment, c.revoked_at AS credential_revoked_at
+    o.id, o.client_id, o.credential_id, o.bot_id, o.source, o.bot_tick, o.bot_leg, o.symbol,
+    o.side, o.type, o.time_in_force, o.amount, o.price, o.idempotency_key, o.client_order_id,
+    o.exchange_order_id, o.status, o.filled_amount, o.remaining_amount, o.avg_fill_price,
+    o.attempts, o.last_error_code, o.last_error_message, o.reject_reason,
+    o.cancel_requested_at, o.submitted_at, o.closed_at, o.created_at, o.updated_at
 FROM orders o
-JOIN exchange_credentials c ON c.id = o.credential_id
 WHERE o.id = %(order_id)s
 FOR UPDATE OF o;
 
@@ -23,12 +22,13 @@ SELECT scope, engage_reason FROM engaged_kill_switch(%(client_id)s, %(bot_id)s);
 -- the order's fields it checks never change (only its status does, and the pre-send
 -- write re-checks that under the lock), the credential to sign with, the kill switch.
 SELECT
-    o.id, o.client_id, o.credential_id, o.bot_id, o.symbol, o.side, o.type,
-    o.time_in_force, o.amount, o.price, o.client_order_id, o.exchange_order_id,
-    o.status, o.filled_amount, o.attempts, o.cancel_requested_at, o.submitted_at,
-    o.created_at, o.updated_at,
-    c.exchange, c.environment, c.revoked_at AS credential_revoked_at,
-    c.api_base_url, c.sealed_secret, c.key_id,
+    o.id, o.client_id, o.credential_id, o.bot_id, o.source, o.bot_tick, o.bot_leg, o.symbol,
+    o.side, o.type, o.time_in_force, o.amount, o.price, o.idempotency_key, o.client_order_id,
+    o.exchange_order_id, o.status, o.filled_amount, o.remaining_amount, o.avg_fill_price,
+    o.attempts, o.last_error_code, o.last_error_message, o.reject_reason,
+    o.cancel_requested_at, o.submitted_at, o.closed_at, o.created_at, o.updated_at,
+    c.exchange, c.environment, c.api_base_url, c.sealed_secret, c.key_id,
+    c.revoked_at AS credential_revoked_at,
     k.scope AS kill_switch_scope, k.engage_reason AS kill_switch_reason
 FROM orders o
 JOIN exchange_credentials c ON c.id = o.credential_id
@@ -53,7 +53,7 @@ WITH current AS (
     FROM current
     WHERE o.id = current.id
       AND current.status = %(expected_status)s
-      AND current.status IN ('accepted', 'submitting', 'unknown')
+      AND order_status_is_pre_venue(current.status)
       AND NOT EXISTS (SELECT 1 FROM engaged_kill_switch(o.client_id, o.bot_id))
     RETURNING o.attempts, current.status AS from_status
 ), logged AS (
@@ -73,7 +73,7 @@ UPDATE orders
 SET status = %(status)s,
     last_error_code = %(error_code)s,
     last_error_message = %(error_message)s
-WHERE id = %(order_id)s AND status IN ('accepted', 'submitting', 'unknown')
+WHERE id = %(order_id)s AND order_status_is_pre_venue(status)
 RETURNING status;
 
 -- name: pipeline_close_without_venue
@@ -182,7 +182,7 @@ WITH prior AS (
            NULL, %(job_id)s::bigint
     FROM retired
 )
-SELECT prior.status, moved.status FROM prior LEFT JOIN moved ON true;
+SELECT prior.status AS before, moved.status AS after FROM prior LEFT JOIN moved ON true;
 
 
 
@@ -206,7 +206,7 @@ WITH prior AS (
     FROM prior,
          LATERAL (SELECT prior.venue_missing_since
                          <= now() - make_interval(secs => %(settle_s)s) AS yes) lost
-    WHERE o.id = prior.id AND prior.status IN ('open', 'partially_filled')
+    WHERE o.id = prior.id AND order_status_is_at_venue(prior.status)
     RETURNING o.status, prior.status AS from_status, o.venue_missing_since
 ), logged AS (
     INSERT INTO order_events
@@ -225,11 +225,6 @@ WITH prior AS (
 )
 SELECT coalesce(moved.status, prior.status) FROM prior LEFT JOIN moved ON true;
 
--- name: pipeline_record_error
-UPDATE orders
-SET last_error_code = %(error_code)s, last_error_message = %(error_message)s
-WHERE id = %(order_id)s;
-
 -- name: pipeline_load_credential
 SELECT id, client_id, exchange, environment, api_base_url, sealed_secret, key_id, revoked_at
 FROM exchange_credentials
@@ -240,15 +235,14 @@ WHERE id = %(credential_id)s;
 -- multi-row lock of orders takes (one by one in another order, a reconciliation
 -- deadlocked with a cancel over many orders).
 SELECT
-    o.id, o.client_id, o.credential_id, o.bot_id, o.symbol, o.side, o.type,
-    o.time_in_force, o.amount, o.price, o.client_order_id, o.exchange_order_id,
-    o.status, o.filled_amount, o.attempts, o.cancel_requested_at, o.submitted_at,
-    o.created_at, o.updated_at,
-    c.exchange, c.environment, c.revoked_at AS credential_revoked_at
+    o.id, o.client_id, o.credential_id, o.bot_id, o.source, o.bot_tick, o.bot_leg, o.symbol,
+    o.side, o.type, o.time_in_force, o.amount, o.price, o.idempotency_key, o.client_order_id,
+    o.exchange_order_id, o.status, o.filled_amount, o.remaining_amount, o.avg_fill_price,
+    o.attempts, o.last_error_code, o.last_error_message, o.reject_reason,
+    o.cancel_requested_at, o.submitted_at, o.closed_at, o.created_at, o.updated_at
 FROM orders o
-JOIN exchange_credentials c ON c.id = o.credential_id
 WHERE o.credential_id = %(credential_id)s
-  AND o.status IN ('open', 'partially_filled')
+  AND order_status_is_at_venue(o.status)
 ORDER BY o.id
 FOR UPDATE OF o;
 
@@ -256,20 +250,20 @@ FOR UPDATE OF o;
 -- For the reconciliation sweep: credentials whose open orders were not looked at lately.
 SELECT credential_id, count(*) AS live_orders
 FROM orders
-WHERE status IN ('open', 'partially_filled')
+WHERE order_status_is_at_venue(status)
   AND updated_at < now() - make_interval(secs => %(min_age_s)s)
 GROUP BY credential_id;
 
 -- name: pipeline_orders_without_live_job
 -- Belt and braces: a live intent that no pending job will ever advance.
 SELECT o.id,
-       CASE WHEN o.status IN ('accepted', 'submitting', 'unknown') THEN 'place_order'
+       CASE WHEN order_status_is_pre_venue(o.status) THEN 'place_order'
             ELSE 'cancel_order' END AS task_name
 FROM orders o
 WHERE o.updated_at < now() - make_interval(secs => %(min_age_s)s)
   AND (
-      o.status IN ('accepted', 'submitting', 'unknown')
-      OR (o.cancel_requested_at IS NOT NULL AND o.status IN ('open', 'partially_filled'))
+      order_status_is_pre_venue(o.status)
+      OR (o.cancel_requested_at IS NOT NULL AND order_status_is_at_venue(o.status))
   )
   AND NOT EXISTS (
       SELECT 1 FROM procrastinate_jobs j

@@ -51,7 +51,7 @@ last AS (
 )
 SELECT
     last.id AS last_id,
-    last.scanned,
+    last.scanned AS scanned,
     (SELECT count(*) FROM deleted) AS deleted,
     coalesce(ops.job_deferred_at(last.id) >= %(cutoff)s, false) AS reached_cutoff
 FROM last;

@@ -38,3 +38,7 @@ ON CONFLICT (budget_key, egress) DO UPDATE SET
     blocked_until = greatest(coalesce(b.blocked_until, now()),
                              now() + make_interval(secs => %(seconds)s)),
     blocked_reason = EXCLUDED.blocked_reason;
+
+-- name: venue_request_weights
+-- Each venue's published request-weight limit per minute (the budgets' ceiling).
+SELECT code AS venue, request_weight_per_minute FROM venues;

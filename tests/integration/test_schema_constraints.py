@@ -37,13 +37,37 @@ async def test_every_python_enum_matches_its_postgres_twin(db_conn: AsyncConnect
             assert await _enum_labels(db_conn, target) == python_values, enum_cls
 
 
-async def test_order_status_rank_matches_python(db_conn: AsyncConnection) -> None:
+async def test_order_status_rank_and_groups_match_python(db_conn: AsyncConnection) -> None:
+    """Each group is written once per language: OrderStatus.is_* and order_status_is_*()."""
     for status in OrderStatus:
         cur = await db_conn.execute(
-            "SELECT order_status_rank(%s::order_status), order_status_is_terminal(%s::order_status)",
-            (status.value, status.value),
+            "SELECT order_status_rank(%(s)s), order_status_is_pre_venue(%(s)s),"
+            " order_status_is_at_venue(%(s)s), order_status_is_terminal(%(s)s)",
+            {"s": status.value},
         )
-        assert await cur.fetchone() == (ORDER_STATUS_RANK[status], status.is_terminal), status
+        in_python = (
+            ORDER_STATUS_RANK[status],
+            status.is_pre_venue,
+            status.is_at_venue,
+            status.is_terminal,
+        )
+        assert await cur.fetchone() == in_python, status
+    # The groups split the statuses: every status is in exactly one.
+    for status in OrderStatus:
+        assert [status.is_pre_venue, status.is_at_venue, status.is_terminal].count(True) == 1
+
+
+async def test_status_group_functions_are_immutable(db_conn: AsyncConnection) -> None:
+    """IMMUTABLE, so they may appear in index predicates and are inlined by the planner."""
+    cur = await db_conn.execute(
+        "SELECT proname, provolatile FROM pg_proc WHERE proname LIKE 'order_status_is_%%'"
+        " ORDER BY proname"
+    )
+    assert await cur.fetchall() == [
+        ("order_status_is_at_venue", "i"),
+        ("order_status_is_pre_venue", "i"),
+        ("order_status_is_terminal", "i"),
+    ]
 
 
 async def test_status_spelled_differently_is_refused(db_conn: AsyncConnection) -> None:

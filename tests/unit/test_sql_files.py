@@ -1,13 +1,8 @@
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
 
-from shared.db.sql_files import all_queries, migration_files, parse_named_queries
-
-REPO = Path(__file__).resolve().parents[2]
+from shared.db.sql_files import migration_files, parse_named_queries
 
 
 def test_parse_named_queries() -> None:
@@ -20,16 +15,6 @@ def test_duplicate_and_empty_queries_are_refused() -> None:
         parse_named_queries("-- name: a\nSELECT 1;\n-- name: a\nSELECT 2;")
     with pytest.raises(ValueError, match="empty"):
         parse_named_queries("-- name: a\n\n-- name: b\nSELECT 1;")
-
-
-def test_every_query_the_code_asks_for_exists() -> None:
-    asked: set[str] = set()
-    for package in ("shared", "web", "worker", "tradebridge"):
-        for path in (REPO / package).rglob("*.py"):
-            asked.update(re.findall(r"\bquery\(\"([a-z_0-9]+)\"\)", path.read_text()))
-    assert asked, "the scan found no query() calls at all"
-    missing = asked - set(all_queries())
-    assert not missing, f"queries used in code but not defined in sql/queries: {sorted(missing)}"
 
 
 def test_migrations_are_numbered_without_gaps() -> None:

@@ -9,7 +9,7 @@ from uuid import UUID
 from litestar import Controller, get
 from litestar.params import FromQuery, QueryParameter
 
-from shared.repositories import orders as orders_repo
+from shared.repositories import fills as fills_repo
 from web.auth import requires_client
 from web.dependencies import Client, Conn
 from web.openapi import CLIENT_SECURITY, error_responses
@@ -42,10 +42,10 @@ class FillController(Controller):
         cursor: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     ) -> FillPage:
-        rows = await orders_repo.list_fills(
+        rows = await fills_repo.list_fills(
             conn,
             client.client_id,
-            orders_repo.FillFilters(
+            fills_repo.FillFilters(
                 symbol=symbol,
                 order_id=order_id,
                 bot_id=bot_id,

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
 from litestar import Controller, Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Redirect
-from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from shared.db.sql_files import query
+from shared.db.pool import DbConnection
+from shared.repositories import health as health_repo
 from web.context import web_context
 from web.errors import ApiError
 from web.openapi import error_responses
@@ -37,7 +39,7 @@ class HealthController(Controller):
         pool = web_context(request.app).require_pool()
         try:
             async with pool.connection(timeout=HEALTH_DB_TIMEOUT_S) as conn:
-                await conn.execute("SELECT 1")
+                await health_repo.ping(conn)
         except Exception as exc:  # any failure means "not healthy"; the cause stays in the logs
             log.warning("health check failed", error_type=type(exc).__name__)
             raise ApiError(503, "database unreachable") from None
@@ -51,16 +53,14 @@ class HealthController(Controller):
     )
     async def health_worker(self, request: Request[Any, Any, Any]) -> Response[WorkerHealthRead]:
         context = web_context(request.app)
-        row = await _one_row(
-            context.require_pool(),
-            query("health_workers"),
-            {"stale_after_s": context.settings.worker_stalled_after_s},
-        )
-        live = int(row["live_workers"])
+        stale_after_s = context.settings.worker_stalled_after_s
+        async with _connection(context.require_pool()) as conn:
+            workers = await health_repo.worker_health(conn, stale_after_s=stale_after_s)
+        live = workers.live_workers
         body = WorkerHealthRead(
             status="ok" if live else "no live worker",
             live_workers=live,
-            last_heartbeat=row["last_heartbeat"],
+            last_heartbeat=workers.last_heartbeat,
         )
         return Response(body, status_code=200 if live else 503)
 
@@ -73,18 +73,19 @@ class HealthController(Controller):
     async def health_queue(self, request: Request[Any, Any, Any]) -> Response[QueueHealthRead]:
         context = web_context(request.app)
         settings = context.settings
-        row = await _one_row(context.require_pool(), query("health_queue"), {})
-        wait = row["oldest_wait_s"]
+        async with _connection(context.require_pool()) as conn:
+            queue = await health_repo.queue_health(conn)
+        wait = queue.oldest_wait_s
         problems = []
         if wait is not None and wait > settings.health_max_queue_wait_s:
             problems.append(f"oldest ready job waited {wait:.0f}s")
-        if row["stuck_jobs"] > settings.health_max_stuck_jobs:
-            problems.append(f"{row['stuck_jobs']} stuck job(s)")
+        if queue.stuck_jobs > settings.health_max_stuck_jobs:
+            problems.append(f"{queue.stuck_jobs} stuck job(s)")
         body = QueueHealthRead(
             status="; ".join(problems) or "ok",
-            ready_jobs=int(row["ready_jobs"]),
+            ready_jobs=int(queue.ready_jobs),
             oldest_wait_s=wait,
-            stuck_jobs=int(row["stuck_jobs"]),
+            stuck_jobs=int(queue.stuck_jobs),
         )
         return Response(body, status_code=503 if problems else 200)
 
@@ -93,13 +94,12 @@ class HealthController(Controller):
         return Redirect("/schema/swagger")
 
 
-async def _one_row(pool: AsyncConnectionPool, sql: str, params: dict[str, Any]) -> dict[str, Any]:
+@asynccontextmanager
+async def _connection(pool: AsyncConnectionPool) -> AsyncIterator[DbConnection]:
+    """A connection for one health read; any database failure answers 503, as /health."""
     try:
         async with pool.connection(timeout=HEALTH_DB_TIMEOUT_S) as conn:
-            cur = await conn.cursor(row_factory=dict_row).execute(sql, params)
-            row = await cur.fetchone()
+            yield conn
     except Exception as exc:  # the database itself is the problem: say so, as /health does
         log.warning("health check failed", error_type=type(exc).__name__)
         raise ApiError(503, "database unreachable") from None
-    assert row is not None
-    return row

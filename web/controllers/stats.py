@@ -14,10 +14,9 @@ from uuid import UUID
 from litestar import Controller, get
 from litestar.params import FromPath
 
-from shared.db.sql_files import query
 from shared.errors import NotFoundError
 from shared.repositories.bots import get_bot
-from shared.stats.repository import bot_stats, client_stats
+from shared.repositories.stats import bot_latest_mid, bot_stats, client_latest_mids, client_stats
 from web.auth import requires_client
 from web.dependencies import Client, Conn
 from web.openapi import CLIENT_SECURITY, error_responses
@@ -48,10 +47,9 @@ class StatsController(Controller):
         responses=error_responses(),
     )
     async def client(self, conn: Conn, client: Client) -> StatsRead:
-        cur = await conn.execute(query("stats_client_latest_mids"), {"client_id": client.client_id})
-        rows = await cur.fetchall()
-        mids: dict[str, Decimal] = {symbol: mid for symbol, mid, _ in rows}
-        seen: list[datetime] = [at for _, _, at in rows]
+        latest = await client_latest_mids(conn, client.client_id)
+        mids: dict[str, Decimal] = {row.symbol: row.mid for row in latest}
+        seen: list[datetime] = [row.ticked_at for row in latest]
         stats = await client_stats(conn, client.client_id, mids=mids)
         return StatsRead(
             client_id=client.client_id,
@@ -64,9 +62,8 @@ class StatsController(Controller):
 
 async def load_bot_stats(conn: Conn, bot_id: UUID) -> StatsRead:
     """A bot's statistics (the caller has checked the bot is the client's)."""
-    cur = await conn.execute(query("stats_bot_latest_mid"), {"bot_id": bot_id})
-    latest = await cur.fetchone()
-    mid, mid_at = (latest[0], latest[1]) if latest else (None, None)
+    latest = await bot_latest_mid(conn, bot_id)
+    mid, mid_at = (latest.mid, latest.ticked_at) if latest else (None, None)
     stats = await bot_stats(conn, bot_id, mid=mid)
     return StatsRead(
         client_id=stats.client_id,

@@ -12,7 +12,6 @@ from shared.exchange.types import AssetBalance, Market
 
 BPS = Decimal(10_000)
 # Statuses whose funds are already locked at the venue (the venue's `free` excludes them).
-AT_VENUE = frozenset({OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +28,7 @@ class LiveOrder:
 
     @property
     def at_venue(self) -> bool:
-        return self.status in AT_VENUE
+        return self.status.is_at_venue
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,24 +28,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 import structlog
 from psycopg import AsyncConnection
-from psycopg.rows import class_row
 
 from shared.bots.config import BotConfig, SpreadConfig, parse_bot_config
 from shared.db.pool import transaction
-from shared.db.sql_files import query
-from shared.domain import BotStatus, OrderSide, OrderSource, OrderStatus, OrderType
+from shared.domain import BotStatus, OrderSource, OrderType
 from shared.errors import ConflictError
 from shared.exchange.errors import AmbiguousExchangeError, TransientExchangeError
 from shared.exchange.types import AssetBalance, OpenedCredential
 from shared.jobs import BOT_TICK, bot_lock, bot_queueing_lock, defer_once
 from shared.orders.cancel import cancel_open_orders_of_bot, request_cancel
 from shared.orders.intents import IdempotencyKeyReused, OrderIntent, submit_order_intent
+from shared.repositories import bot_ticks
+from shared.repositories.bot_ticks import TickRecord
 from shared.repositories.bots import Bot
+from shared.repositories.kill_switches import stop_bots_covered_by_kill_switches
+from shared.repositories.order_pipeline import engaged_kill_switch
 from worker.bots.model import Decision, LiveOrder, MarketView, Snapshot
 from worker.bots.spread import decide_spread
 from worker.bots.volume import VolumeProgress, decide_volume, start_of_day
@@ -66,11 +69,23 @@ def idempotency_key(bot_id: UUID, tick_number: int, leg: str) -> str:
     return f"bot:{bot_id}:{tick_number}:{leg}"
 
 
+class TickOutcome(StrEnum):
+    """What a tick did; also the `bot_ticks.outcome` of a recorded tick."""
+
+    ACTED = "acted"  # placed or canceled orders
+    IDLE = "idle"  # nothing to change
+    SKIPPED = "skipped"  # decided nothing, with reasons (e.g. the venue was unavailable)
+    NOT_RUNNING = "not_running"  # stopped, archived or killed: its live orders canceled
+    SUPERSEDED = "superseded"  # another tick of this bot moved on
+    MISSING = "missing"  # no such bot
+    ERROR = "error"  # the bot went to error, its live orders canceled
+
+
 @dataclass(frozen=True, slots=True)
 class TickReport:
     """What a tick did (for logs, tests and the job's result)."""
 
-    outcome: str  # acted | idle | skipped | not_running | superseded | missing | error
+    outcome: TickOutcome
     tick_number: int | None = None
     placed: int = 0
     canceled: int = 0
@@ -103,17 +118,14 @@ async def run_tick(
         if isinstance(first, TickReport):
             return first
         started = first
-        venue = await _read_venue(ctx, started)
+        try:
+            venue = await _read_venue(ctx, started)
+        except VenueUnavailable as unavailable:
+            return await _decide_and_write(ctx, started, None, skipped=str(unavailable))
         return await _decide_and_write(ctx, started, venue)
     except Exception as exc:
         log.exception("bot tick failed", bot_id=str(bot_id))
         return await _fail(ctx, bot_id, started, exc, clock)
-
-
-async def _lock_bot(conn: AsyncConnection[Any], bot_id: UUID) -> Bot | None:
-    async with conn.cursor(row_factory=class_row(Bot)) as cur:
-        await cur.execute(query("bot_tick_lock_bot"), {"bot_id": bot_id})
-        return await cur.fetchone()
 
 
 async def _wind_down(ctx: WorkerContext, conn: AsyncConnection[Any], bot: Bot) -> TickReport:
@@ -122,16 +134,16 @@ async def _wind_down(ctx: WorkerContext, conn: AsyncConnection[Any], bot: Bot) -
     canceled = await cancel_open_orders_of_bot(
         conn, ctx.job_app, client_id=bot.client_id, bot_id=bot.id, requested_by=f"bot ({reason})"
     )
-    return TickReport("not_running", canceled=len(canceled))
+    return TickReport(TickOutcome.NOT_RUNNING, canceled=len(canceled))
 
 
 async def _start(
     ctx: WorkerContext, bot_id: UUID, clock: Clock, rerun_tick: int | None
 ) -> _Started | TickReport:
     async with transaction(ctx.pool) as conn:
-        bot = await _lock_bot(conn, bot_id)
+        bot = await bot_ticks.lock_bot(conn, bot_id)
         if bot is None:
-            return TickReport("missing")
+            return TickReport(TickOutcome.MISSING)
         if bot.status is not BotStatus.RUNNING:
             return await _wind_down(ctx, conn, bot)
         config = parse_bot_config(bot.kind, bot.config)
@@ -139,10 +151,7 @@ async def _start(
         ticked_at = clock()
         if rerun_tick is None:
             tick_number = bot.tick_number + 1
-            await conn.execute(
-                query("bot_tick_advance"),
-                {"bot_id": bot_id, "tick_number": tick_number, "ticked_at": ticked_at},
-            )
+            await bot_ticks.advance(conn, bot_id, tick_number, ticked_at)
         elif 1 <= rerun_tick <= bot.tick_number:
             tick_number = rerun_tick
         else:
@@ -150,10 +159,19 @@ async def _start(
     return _Started(bot, config, tick_number, ticked_at, credential, rerun_tick is not None)
 
 
-async def _read_venue(
-    ctx: WorkerContext, started: _Started
-) -> tuple[MarketView, dict[str, AssetBalance]] | str:
-    """The market view and balances, or the reason the venue could not give them."""
+class VenueUnavailable(Exception):
+    """The venue could not give what the tick decides from: the tick is skipped (with
+    this reason), not failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class _VenueView:
+    market: MarketView
+    balances: dict[str, AssetBalance]
+
+
+async def _read_venue(ctx: WorkerContext, started: _Started) -> _VenueView:
+    """The market view and balances; VenueUnavailable when the venue cannot give them."""
     symbol = started.bot.symbol
     adapter = ctx.adapters.for_credential(started.credential)
     try:
@@ -162,58 +180,45 @@ async def _read_venue(
         book = await ctx.market_data.order_book(public, symbol)
         balances = await asyncio.wait_for(adapter.fetch_balance(), BALANCE_TIMEOUT_S)
     except (TransientExchangeError, AmbiguousExchangeError) as exc:
-        return f"tick skipped: venue unavailable ({exc})"
+        raise VenueUnavailable(f"tick skipped: venue unavailable ({exc})") from None
     except TimeoutError:
-        return f"tick skipped: no balances from the venue in {BALANCE_TIMEOUT_S:.0f}s"
+        raise VenueUnavailable(
+            f"tick skipped: no balances from the venue in {BALANCE_TIMEOUT_S:.0f}s"
+        ) from None
     if book.mid is None:
-        return f"tick skipped: the {symbol} order book has an empty side"
+        raise VenueUnavailable(f"tick skipped: the {symbol} order book has an empty side")
     view = MarketView(
         market=market,
         mid=book.mid,
         best_bid=book.bids[0].price if book.bids else None,
         best_ask=book.asks[0].price if book.asks else None,
     )
-    return view, balances
+    return _VenueView(view, balances)
 
 
 async def _live_orders(conn: AsyncConnection[Any], bot_id: UUID) -> tuple[LiveOrder, ...]:
-    cur = await conn.execute(query("bot_tick_live_orders"), {"bot_id": bot_id})
     return tuple(
         LiveOrder(
-            id=row[0],
-            leg=row[1],
-            side=OrderSide(row[2]),
-            price=row[3],
-            remaining=row[4],
-            status=OrderStatus(row[5]),
-            cancel_requested=row[6],
+            id=row.id,
+            leg=row.bot_leg,
+            side=row.side,
+            price=row.price,
+            remaining=row.remaining,
+            status=row.status,
+            cancel_requested=row.cancel_requested,
         )
-        for row in await cur.fetchall()
+        for row in await bot_ticks.live_orders(conn, bot_id)
     )
 
 
 async def _volume_progress(
     conn: AsyncConnection[Any], bot_id: UUID, now: datetime
 ) -> VolumeProgress:
-    cur = await conn.execute(
-        query("bot_tick_traded_since"), {"bot_id": bot_id, "since": start_of_day(now)}
-    )
-    traded = await cur.fetchone()
-    cur = await conn.execute(query("bot_tick_last_side"), {"bot_id": bot_id})
-    last = await cur.fetchone()
     return VolumeProgress(
-        traded_today=Decimal(traded[0]) if traded else Decimal(0),
-        last_side=OrderSide(last[0]) if last else None,
+        traded_today=await bot_ticks.traded_since(conn, bot_id, start_of_day(now)),
+        last_side=await bot_ticks.last_side(conn, bot_id),
         now=now,
     )
-
-
-async def _engaged_kill_switch(conn: AsyncConnection[Any], bot: Bot) -> str | None:
-    cur = await conn.execute(
-        query("pipeline_engaged_kill_switch"), {"client_id": bot.client_id, "bot_id": bot.id}
-    )
-    row = await cur.fetchone()
-    return None if row is None else f"{row[0]} kill switch engaged: {row[1] or 'no reason given'}"
 
 
 def _retry_in_s(config: BotConfig) -> float:
@@ -225,28 +230,30 @@ def _retry_in_s(config: BotConfig) -> float:
 async def _decide_and_write(
     ctx: WorkerContext,
     started: _Started,
-    venue: tuple[MarketView, dict[str, AssetBalance]] | str,
+    venue: _VenueView | None,
+    *,
+    skipped: str = "",
 ) -> TickReport:
+    """Step 3; `venue` None: the venue was unavailable, the tick records `skipped`."""
     n = started.tick_number
     async with transaction(ctx.pool) as conn:
-        bot = await _lock_bot(conn, started.bot.id)
+        bot = await bot_ticks.lock_bot(conn, started.bot.id)
         if bot is None:
-            return TickReport("missing", n)
+            return TickReport(TickOutcome.MISSING, n)
         if bot.status is not BotStatus.RUNNING:
             return await _wind_down(ctx, conn, bot)
         if not started.rerun and bot.tick_number != n:
-            return TickReport("superseded", n)  # another tick of this bot moved on
-        if await _engaged_kill_switch(conn, bot):
-            await conn.execute(query("bot_tick_stop"), {"bot_id": bot.id, "reason": "kill_switch"})
+            return TickReport(TickOutcome.SUPERSEDED, n)  # another tick of this bot moved on
+        if await engaged_kill_switch(conn, bot.client_id, bot.id):
+            await stop_bots_covered_by_kill_switches(conn, bot_id=bot.id)
             return await _wind_down(ctx, conn, bot)
 
         mid: Decimal | None = None
-        if isinstance(venue, str):
-            decision = Decision(next_tick_in_s=_retry_in_s(started.config), skips=(venue,))
+        if venue is None:
+            decision = Decision(next_tick_in_s=_retry_in_s(started.config), skips=(skipped,))
         else:
-            view, balances = venue
-            mid = view.mid
-            snapshot = Snapshot(view, await _live_orders(conn, bot.id), balances)
+            mid = venue.market.mid
+            snapshot = Snapshot(venue.market, await _live_orders(conn, bot.id), venue.balances)
             if isinstance(started.config, SpreadConfig):
                 decision = decide_spread(started.config, snapshot)
             else:
@@ -254,26 +261,27 @@ async def _decide_and_write(
                 decision = decide_volume(started.config, snapshot, progress, f"{bot.id}:{n}")
         canceled, placed, skips = await _write_intents(ctx, conn, bot, n, decision)
 
-        outcome = "acted" if placed or canceled else ("skipped" if skips else "idle")
-        await conn.execute(
-            query("bot_tick_record"),
-            {
-                "bot_id": bot.id,
-                "client_id": bot.client_id,
-                "tick_number": n,
-                "outcome": outcome,
-                "mid": mid,
-                "orders_placed": placed,
-                "cancels_requested": canceled,
-                "skip_reasons": list(skips),
-                "error": None,
-                "next_tick_in_s": Decimal(str(round(decision.next_tick_in_s, 3))),
-                "ticked_at": started.ticked_at,
-            },
+        if placed or canceled:
+            outcome = TickOutcome.ACTED
+        else:
+            outcome = TickOutcome.SKIPPED if skips else TickOutcome.IDLE
+        await bot_ticks.record(
+            conn,
+            TickRecord(
+                bot_id=bot.id,
+                client_id=bot.client_id,
+                tick_number=n,
+                outcome=outcome,
+                mid=mid,
+                orders_placed=placed,
+                cancels_requested=canceled,
+                skip_reasons=list(skips),
+                error=None,
+                next_tick_in_s=Decimal(str(round(decision.next_tick_in_s, 3))),
+                ticked_at=started.ticked_at,
+            ),
         )
-        await conn.execute(
-            query("bot_tick_prune"), {"bot_id": bot.id, "tick_number": n, "keep": KEEP_TICKS}
-        )
+        await bot_ticks.prune(conn, bot.id, n, KEEP_TICKS)
         await _defer_next_tick(ctx, conn, bot.id, decision.next_tick_in_s)
     log.info(
         "bot tick", bot_id=str(bot.id), tick=n, outcome=outcome, placed=placed, canceled=canceled
@@ -345,30 +353,30 @@ async def _fail(
     where = f"tick {n}" if n is not None else "tick"
     reason = f"{where} failed: {type(exc).__name__}: {exc}"[:500]
     async with transaction(ctx.pool) as conn:
-        bot = await _lock_bot(conn, bot_id)
+        bot = await bot_ticks.lock_bot(conn, bot_id)
         if bot is None:
-            return TickReport("missing", n, error=reason)
+            return TickReport(TickOutcome.MISSING, n, error=reason)
         if bot.status is BotStatus.RUNNING:
-            await conn.execute(query("bot_tick_fail"), {"bot_id": bot_id, "reason": reason})
+            await bot_ticks.fail(conn, bot_id, reason)
             await cancel_open_orders_of_bot(
                 conn, ctx.job_app, client_id=bot.client_id, bot_id=bot_id,
                 requested_by="bot (error)",
             )  # fmt: skip
         if n is not None:
-            await conn.execute(
-                query("bot_tick_record"),
-                {
-                    "bot_id": bot_id,
-                    "client_id": bot.client_id,
-                    "tick_number": n,
-                    "outcome": "error",
-                    "mid": None,
-                    "orders_placed": 0,
-                    "cancels_requested": 0,
-                    "skip_reasons": [],
-                    "error": reason,
-                    "next_tick_in_s": None,
-                    "ticked_at": started.ticked_at if started is not None else clock(),
-                },
+            await bot_ticks.record(
+                conn,
+                TickRecord(
+                    bot_id=bot_id,
+                    client_id=bot.client_id,
+                    tick_number=n,
+                    outcome=TickOutcome.ERROR,
+                    mid=None,
+                    orders_placed=0,
+                    cancels_requested=0,
+                    skip_reasons=[],
+                    error=reason,
+                    next_tick_in_s=None,
+                    ticked_at=started.ticked_at if started is not None else clock(),
+                ),
             )
-    return TickReport("error", n, error=reason)
+    return TickReport(TickOutcome.ERROR, n, error=reason)

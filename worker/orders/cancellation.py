@@ -24,10 +24,10 @@ from shared.domain import OrderStatus
 from shared.exchange.errors import ExchangeCallError, OrderNotFoundError, RateLimitedError
 from shared.exchange.protocol import ExchangeAdapter
 from shared.exchange.types import ExchangeOrder, Trade
+from shared.repositories.orders import Order
 from worker.context import WorkerContext
-from worker.orders.placement import AT_VENUE, OUTCOME_UNKNOWN
 from worker.orders.state import (
-    OrderRow,
+    NothingToDo,
     VenueCall,
     apply_venue_order,
     close_without_venue,
@@ -42,18 +42,22 @@ from worker.retry import RetryLater, backoff_s
 KILL_SWITCH_RETRY_CAP_S = 1.0
 
 
-def _retry_in_s(exc: ExchangeCallError, order: OrderRow, *, kill_switch: bool) -> float:
+def _retry_in_s(exc: ExchangeCallError, order: Order, *, kill_switch: bool) -> float:
     delay = exc.retry_after_s or backoff_s(order.attempts)
     if kill_switch and not isinstance(exc, RateLimitedError):
         return min(delay, KILL_SWITCH_RETRY_CAP_S)
     return delay
 
 
-async def cancel_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = None) -> str:
+async def cancel_order(
+    ctx: WorkerContext, order_id: UUID, job_id: int | None = None
+) -> OrderStatus | NothingToDo:
+    """The order's status once the cancel is through (canceled, or filled if the venue
+    filled it first); RetryLater until then."""
     async with transaction(ctx.pool) as conn:
         order = await lock_order(conn, order_id)
         if order is None or order.status.is_terminal:
-            return "nothing_to_do"
+            return NothingToDo.NOTHING_TO_DO
         if order.status is OrderStatus.ACCEPTED:
             # Never sent (place_order and cancel_order share a job lock, so no send is
             # in flight): cancel it here, no venue call needed.
@@ -65,14 +69,14 @@ async def cancel_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = 
                 message="canceled before it was sent",
                 job_id=job_id,
             )
-            return "canceled"
+            return OrderStatus.CANCELED
         credential = await ctx.vault.open(conn, order.credential_id)
         kill_switch = await engaged_kill_switch(conn, order) is not None
     adapter = ctx.adapters.for_credential(credential)
     if kill_switch:
         adapter = adapter.bypassing_breaker()
 
-    if order.status in OUTCOME_UNKNOWN:
+    if order.status.is_outcome_unknown:
         return await _cancel_unknown(ctx, order, adapter, job_id, kill_switch=kill_switch)
 
     try:
@@ -104,17 +108,17 @@ async def cancel_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = 
         status = await apply_venue_order(
             conn, order, venue_order, trades=trades, call=call, job_id=job_id
         )
-    return status.value
+    return status
 
 
 async def _cancel_unknown(
     ctx: WorkerContext,
-    order: OrderRow,
+    order: Order,
     adapter: ExchangeAdapter,
     job_id: int | None,
     *,
     kill_switch: bool,
-) -> str:
+) -> OrderStatus:
     found = await _fetch_or_retry(
         ctx, order, adapter, job_id, client_order_id=order.client_order_id,
         kill_switch=kill_switch,
@@ -128,8 +132,8 @@ async def _cancel_unknown(
             status = await apply_venue_order(
                 conn, locked, venue_order, trades=trades, job_id=job_id
             )
-            if status not in AT_VENUE:
-                return status.value
+            if not status.is_at_venue:
+                return status
             retry = RetryLater("found at the venue; cancel it now", 0.05)
         else:
             waited = (datetime.now(UTC) - (order.submitted_at or order.created_at)).total_seconds()
@@ -150,12 +154,12 @@ async def _cancel_unknown(
     # Raised only after the transaction above committed (raising inside rolls it back).
     if retry is not None:
         raise retry
-    return "canceled"
+    return OrderStatus.CANCELED
 
 
 async def _fetch_or_retry(
     ctx: WorkerContext,
-    order: OrderRow,
+    order: Order,
     adapter: ExchangeAdapter,
     job_id: int | None,
     *,
@@ -181,7 +185,7 @@ async def _fetch_or_retry(
 
 async def _record_call(
     ctx: WorkerContext,
-    order: OrderRow,
+    order: Order,
     call: str,
     error: ExchangeCallError | None,
     latency_ms: int,
@@ -191,7 +195,7 @@ async def _record_call(
         await record_call(conn, order.id, call, error=error, latency_ms=latency_ms, job_id=job_id)
 
 
-async def _denied(ctx: WorkerContext, order: OrderRow, job_id: int | None) -> str:
+async def _denied(ctx: WorkerContext, order: Order, job_id: int | None) -> OrderStatus:
     """Neither the cancel nor the lookup finds the order: once the venue has denied it for
     the settle time it has lost it (expired); until then, come back."""
     async with ctx.pool.connection() as conn:
@@ -199,6 +203,6 @@ async def _denied(ctx: WorkerContext, order: OrderRow, job_id: int | None) -> st
             conn, order, call=None, latency_ms=None,
             settle_s=ctx.settings.order_settle_s, job_id=job_id,
         )  # fmt: skip
-    if status in AT_VENUE:
+    if status.is_at_venue:
         raise RetryLater("the venue does not know the order it had", ctx.settings.order_settle_s)
-    return status.value
+    return status

@@ -25,15 +25,16 @@ The protocol (DESIGN §4):
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import StrEnum
 from uuid import UUID
 
 import structlog
 
 from shared.db.pool import transaction
-from shared.db.sql_files import query
-from shared.domain import OrderEventKind, OrderStatus, OrderType
+from shared.domain import CredentialEnvironment, OrderEventKind, OrderStatus, OrderType
 from shared.errors import ConflictError
 from shared.exchange.errors import (
     AmbiguousExchangeError,
@@ -45,17 +46,16 @@ from shared.exchange.precision import PreTradeCheckError, prepare_order
 from shared.exchange.protocol import ExchangeAdapter
 from shared.exchange.types import ExchangeOrder, Market, OrderToSend
 from shared.orders.cancel import request_cancel
+from shared.repositories.order_pipeline import begin_submit, mark_sending, placement_snapshot
+from shared.repositories.orders import Order
 from worker.context import WorkerContext
 from worker.credentials import CredentialUnavailableError
 from worker.orders.state import (
-    OrderRow,
     VenueCall,
     apply_venue_order,
-    begin_submit,
     close_without_venue,
     engaged_kill_switch,
     lock_order,
-    placement_snapshot,
     record_call,
     record_event,
     set_pre_venue_status,
@@ -65,80 +65,102 @@ from worker.retry import RetryLater, backoff_s
 
 log = structlog.get_logger(__name__)
 
-AT_VENUE = frozenset({OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED})
-OUTCOME_UNKNOWN = frozenset({OrderStatus.SUBMITTING, OrderStatus.UNKNOWN})
+
+class PlacementOutcome(StrEnum):
+    """What place_order did (for logs, tests and the job's result)."""
+
+    MISSING = "missing"  # no such order
+    NOTHING_TO_DO = "nothing_to_do"  # terminal or at the venue already
+    REJECTED = "rejected"  # closed without reaching the venue
+    CANCEL_REQUESTED = "cancel_requested"  # a kill switch, and an earlier send may be out
+    ADOPTED = "adopted"  # an earlier attempt reached the venue: its order is ours
+    PLACED = "placed"
+    FAILED = "failed"  # no venue answer within the give-up time
 
 
-async def place_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = None) -> str:
-    """Returns a short word for what happened (for logs and tests)."""
+@dataclass(frozen=True, slots=True)
+class ReadyToSend:
+    """Steps 1-3 done: the row is `submitting` for this attempt."""
+
+    adapter: ExchangeAdapter
+    order: Order
+    to_send: OrderToSend
+    attempt: int
+
+
+async def place_order(
+    ctx: WorkerContext, order_id: UUID, job_id: int | None = None
+) -> PlacementOutcome:
     for _ in range(3):
         outcome = await _prepare_and_begin(ctx, order_id, job_id)
         if outcome is not None:
             break
     else:  # the row kept changing under us: let the job come back
         raise RetryLater("order changed during every placement attempt", 0.5)
-    if isinstance(outcome, str):
+    if isinstance(outcome, PlacementOutcome):
         return outcome
-    adapter, order, to_send, attempt = outcome
-    if order.status in OUTCOME_UNKNOWN:  # step 4
-        adopted = await _look_up_previous_attempt(ctx, adapter, order, attempt, job_id)
+    ready = outcome
+    if ready.order.status.is_outcome_unknown:  # step 4
+        adopted = await _look_up_previous_attempt(
+            ctx, ready.adapter, ready.order, ready.attempt, job_id
+        )
         if adopted is not None:
             return adopted
-    return await _send(ctx, adapter, order, to_send, attempt, job_id)
+    return await _send(ctx, ready.adapter, ready.order, ready.to_send, ready.attempt, job_id)
 
 
 async def _prepare_and_begin(
     ctx: WorkerContext, order_id: UUID, job_id: int | None
-) -> str | tuple[ExchangeAdapter, OrderRow, OrderToSend, int] | None:
+) -> PlacementOutcome | ReadyToSend | None:
     """Steps 1-3. Reads in one unlocked round trip, checks without the venue, then moves
     the row to submitting in one statement that re-checks status and kill switch under
-    the row lock. A word when the order goes no further; None when the row changed in
-    between (start over); otherwise what to send and the attempt number."""
+    the row lock. The outcome when the order goes no further; None when the row changed
+    in between (start over); otherwise what to send and the attempt number."""
     # One statement each (autocommit): no BEGIN/COMMIT round trips on the hot path.
     async with ctx.pool.connection() as conn:
         snapshot = await placement_snapshot(conn, order_id)
     if snapshot is None:
         log.warning("place_order for a missing order", order_id=str(order_id))
-        return "missing"
+        return PlacementOutcome.MISSING
     order = snapshot.order
-    if order.status.is_terminal or order.status in AT_VENUE:
-        return "nothing_to_do"
+    if order.status.is_terminal or order.status.is_at_venue:
+        return PlacementOutcome.NOTHING_TO_DO
     # Checked first, with no venue call: a kill switch must not wait for market data.
     if snapshot.kill_switch:
-        if order.status in OUTCOME_UNKNOWN:
-            return await _leave_to_cancel(ctx, order, snapshot.kill_switch)
-        return await _reject(ctx, order, "kill_switch", snapshot.kill_switch, job_id)
+        if order.status.is_outcome_unknown:
+            return await _leave_to_cancel(ctx, order, snapshot.kill_switch.message)
+        return await _reject(ctx, order, "kill_switch", snapshot.kill_switch.message, job_id)
     try:
         credential = ctx.vault.open_row(order.credential_id, snapshot.credential)
     except CredentialUnavailableError as exc:
         return await _reject(ctx, order, "credential_unavailable", str(exc), job_id)
     adapter = ctx.adapters.for_credential(credential)
 
-    market_and_mid = await _market_and_mid(ctx, adapter, order, job_id)
-    if isinstance(market_and_mid, PermanentExchangeError):  # e.g. the symbol is unknown
-        refusal = market_and_mid
+    try:
+        market, mid = await _market_and_mid(ctx, adapter, order, credential.environment, job_id)
+    except PermanentExchangeError as refusal:  # e.g. the symbol is unknown
         return await _reject(ctx, order, refusal.reason, str(refusal), job_id, error=refusal)
-    market, mid = market_and_mid
-    to_send = _checked_order(ctx, order, market, mid)
-    if isinstance(to_send, PreTradeCheckError):
-        return await _reject(ctx, order, to_send.reason, str(to_send), job_id)
+    try:
+        to_send = _checked_order(ctx, order, market, mid)
+    except PreTradeCheckError as failed:
+        return await _reject(ctx, order, failed.reason, str(failed), job_id)
 
     async with ctx.pool.connection() as conn:
         attempt = await begin_submit(conn, order, job_id)
     if attempt is None:
         return None
-    return adapter, order, to_send, attempt
+    return ReadyToSend(adapter, order, to_send, attempt)
 
 
 async def _reject(
     ctx: WorkerContext,
-    seen: OrderRow,
+    seen: Order,
     reason: str,
     message: str,
     job_id: int | None,
     *,
     error: ExchangeCallError | None = None,
-) -> str | None:
+) -> PlacementOutcome | None:
     """Close an order that never reached the venue, under its row lock, if the row is
     still as the checks saw it (None: it changed, start over)."""
     async with transaction(ctx.pool) as conn:
@@ -150,10 +172,10 @@ async def _reject(
         await close_without_venue(
             conn, order, OrderStatus.REJECTED, reason, message=message, error=error, job_id=job_id
         )
-    return "rejected"
+    return PlacementOutcome.REJECTED
 
 
-async def _leave_to_cancel(ctx: WorkerContext, order: OrderRow, kill_switch: str) -> str:
+async def _leave_to_cancel(ctx: WorkerContext, order: Order, kill_switch: str) -> PlacementOutcome:
     """An earlier send of this order may have reached the venue: closing it here would
     leave a live venue order nobody tracks. Never send it again; make sure a cancel is
     requested (the kill switch's sweep normally did so already), and `cancel_order`
@@ -168,21 +190,23 @@ async def _leave_to_cancel(ctx: WorkerContext, order: OrderRow, kill_switch: str
                 requested_by=f"place_order ({kill_switch})",
             )
     except ConflictError:  # closed meanwhile: nothing left to do
-        return "nothing_to_do"
-    return "cancel_requested"
+        return PlacementOutcome.NOTHING_TO_DO
+    return PlacementOutcome.CANCEL_REQUESTED
 
 
 async def _market_and_mid(
-    ctx: WorkerContext, adapter: ExchangeAdapter, order: OrderRow, job_id: int | None
-) -> tuple[Market, Decimal | None] | PermanentExchangeError:
-    """The venue's market rules and the current mid, from caches shared by all orders;
-    a permanent refusal is returned for the caller to reject the order."""
+    ctx: WorkerContext,
+    adapter: ExchangeAdapter,
+    order: Order,
+    environment: CredentialEnvironment,
+    job_id: int | None,
+) -> tuple[Market, Decimal | None]:
+    """The venue's market rules and the current mid, from caches shared by all orders.
+    Raises PermanentExchangeError (the caller rejects the order) or RetryLater."""
     try:
         market = await adapter.market(order.symbol)
-        public = ctx.adapters.public(adapter.venue, order.environment)
+        public = ctx.adapters.public(adapter.venue, environment)
         mid = (await ctx.market_data.order_book(public, order.symbol)).mid
-    except PermanentExchangeError as exc:
-        return exc
     except TransientExchangeError as exc:
         # Visible in order_events: "why has this order not gone out?"
         async with transaction(ctx.pool) as conn:
@@ -201,8 +225,10 @@ async def _market_and_mid(
 
 
 def _checked_order(
-    ctx: WorkerContext, order: OrderRow, market: Market, mid: Decimal | None
-) -> OrderToSend | PreTradeCheckError:
+    ctx: WorkerContext, order: Order, market: Market, mid: Decimal | None
+) -> OrderToSend:
+    """Rounded to the market's rules; raises PreTradeCheckError for a first send that
+    fails a check (an order that may already be at the venue is never refused here)."""
     first_send = order.status is OrderStatus.ACCEPTED
     try:
         prepared = prepare_order(
@@ -218,9 +244,9 @@ def _checked_order(
             if first_send and order.type is OrderType.LIMIT
             else None,
         )
-    except PreTradeCheckError as exc:
+    except PreTradeCheckError:
         if first_send:
-            return exc
+            raise
         prepared_amount, prepared_price = order.amount, order.price
     else:
         prepared_amount, prepared_price = prepared.amount, prepared.price
@@ -236,8 +262,8 @@ def _checked_order(
 
 
 async def _look_up_previous_attempt(
-    ctx: WorkerContext, adapter: ExchangeAdapter, order: OrderRow, attempt: int, job_id: int | None
-) -> str | None:
+    ctx: WorkerContext, adapter: ExchangeAdapter, order: Order, attempt: int, job_id: int | None
+) -> PlacementOutcome | None:
     """Adopt the venue's copy of an earlier attempt; None means: safe to send now."""
     try:
         async with timed() as elapsed:
@@ -268,7 +294,7 @@ async def _look_up_previous_attempt(
             await apply_venue_order(
                 conn, order, venue_order, trades=trades, call=call, job_id=job_id
             )
-            return "adopted"
+            return PlacementOutcome.ADOPTED
         await record_call(
             conn,
             order.id,
@@ -282,7 +308,7 @@ async def _look_up_previous_attempt(
         waited = (datetime.now(UTC) - last_request_at).total_seconds()
         settled = waited >= ctx.settings.order_settle_s
         if settled:
-            await conn.execute(query("pipeline_mark_sending"), {"order_id": order.id})
+            await mark_sending(conn, order.id)
         else:
             await set_pre_venue_status(conn, order, OrderStatus.UNKNOWN, None, job_id)
     # Raised only after the transaction above committed (raising inside rolls it back).
@@ -297,11 +323,11 @@ async def _look_up_previous_attempt(
 async def _send(
     ctx: WorkerContext,
     adapter: ExchangeAdapter,
-    order: OrderRow,
+    order: Order,
     to_send: OrderToSend,
     attempt: int,
     job_id: int | None,
-) -> str:
+) -> PlacementOutcome:
     started = time.perf_counter()
     try:
         venue_order: ExchangeOrder = await adapter.create_order(to_send)
@@ -318,17 +344,17 @@ async def _send(
     async with ctx.pool.connection() as conn:
         status = await apply_venue_order(conn, order, venue_order, call=call, job_id=job_id)
     log.info("order placed", order_id=str(order.id), status=status.value, latency_ms=latency)
-    return "placed"
+    return PlacementOutcome.PLACED
 
 
 async def _after_failed_send(
     ctx: WorkerContext,
-    order: OrderRow,
+    order: Order,
     exc: ExchangeCallError,
     attempt: int,
     latency_ms: int,
     job_id: int | None,
-) -> str:
+) -> PlacementOutcome:
     async with transaction(ctx.pool) as conn:
         await record_call(
             conn,
@@ -351,7 +377,7 @@ async def _after_failed_send(
                 error=exc,
                 job_id=job_id,
             )
-            return "rejected"
+            return PlacementOutcome.REJECTED
         if isinstance(exc, AmbiguousExchangeError):
             await set_pre_venue_status(conn, locked, OrderStatus.UNKNOWN, exc, job_id)
             ambiguous = True
@@ -375,7 +401,7 @@ async def _after_failed_send(
                 error=exc,
                 job_id=job_id,
             )
-            return "failed"
+            return PlacementOutcome.FAILED
         # Transient: the venue refused before processing (or we never sent): send again.
         await set_pre_venue_status(conn, locked, OrderStatus.ACCEPTED, exc, job_id)
     raise RetryLater(f"transient: {exc.reason}", exc.retry_after_s or backoff_s(attempt))

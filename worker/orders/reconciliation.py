@@ -16,10 +16,10 @@ from shared.db.pool import transaction
 from shared.domain import OrderStatus
 from shared.exchange.errors import ExchangeCallError
 from shared.exchange.types import ExchangeOrder, Trade
+from shared.repositories.orders import Order
 from worker.context import WorkerContext
-from worker.orders.placement import AT_VENUE
 from worker.orders.state import (
-    OrderRow,
+    NothingToDo,
     apply_venue_order,
     lock_live_orders_of_credential,
     lock_order,
@@ -31,11 +31,14 @@ from worker.retry import RetryLater, backoff_s
 log = structlog.get_logger(__name__)
 
 
-async def reconcile_order(ctx: WorkerContext, order_id: UUID, job_id: int | None = None) -> str:
+async def reconcile_order(
+    ctx: WorkerContext, order_id: UUID, job_id: int | None = None
+) -> OrderStatus | NothingToDo:
+    """The order's status after comparing it with the venue's."""
     async with transaction(ctx.pool) as conn:
         order = await lock_order(conn, order_id)
-        if order is None or order.status not in AT_VENUE:
-            return "nothing_to_do"
+        if order is None or not order.status.is_at_venue:
+            return NothingToDo.NOTHING_TO_DO
         credential = await ctx.vault.open(conn, order.credential_id)
     adapter = ctx.adapters.for_credential(credential)
     try:
@@ -43,8 +46,8 @@ async def reconcile_order(ctx: WorkerContext, order_id: UUID, job_id: int | None
     except ExchangeCallError as exc:
         raise RetryLater(f"reconcile: {exc.reason}", exc.retry_after_s or backoff_s(1)) from None
     if found is None:
-        return (await _denied(ctx, order, job_id)).value
-    return (await _apply(ctx, order, *found, job_id=job_id)).value
+        return await _denied(ctx, order, job_id)
+    return await _apply(ctx, order, *found, job_id=job_id)
 
 
 async def reconcile_credential(
@@ -59,7 +62,7 @@ async def reconcile_credential(
         credential = await ctx.vault.open(conn, credential_id)
     adapter = ctx.adapters.for_credential(credential)
 
-    by_symbol: dict[str, list[OrderRow]] = defaultdict(list)
+    by_symbol: dict[str, list[Order]] = defaultdict(list)
     for order in orders:
         by_symbol[order.symbol].append(order)
     changed = 0
@@ -96,7 +99,7 @@ async def reconcile_credential(
 
 async def _apply(
     ctx: WorkerContext,
-    order: OrderRow,
+    order: Order,
     venue_order: ExchangeOrder,
     trades: list[Trade],
     *,
@@ -107,7 +110,7 @@ async def _apply(
         return await apply_venue_order(conn, order, venue_order, trades=trades, job_id=job_id)
 
 
-async def _denied(ctx: WorkerContext, order: OrderRow, job_id: int | None) -> OrderStatus:
+async def _denied(ctx: WorkerContext, order: Order, job_id: int | None) -> OrderStatus:
     """The venue no longer knows the order: expired once that has held for the settle time."""
     async with ctx.pool.connection() as conn:
         return await venue_denies_order(

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from shared.exchange.protocol import ExchangeAdapter
 from shared.exchange.types import ExchangeOrder, Trade
-from worker.orders.state import OrderRow
+from shared.repositories.orders import Order
 
 
 @asynccontextmanager
@@ -19,7 +19,7 @@ async def timed() -> AsyncIterator[Callable[[], int]]:
 
 
 async def trades_if_filled_more(
-    adapter: ExchangeAdapter, order: OrderRow, venue_order: ExchangeOrder
+    adapter: ExchangeAdapter, order: Order, venue_order: ExchangeOrder
 ) -> list[Trade]:
     """The order's trades, fetched only when the venue reports more filled than we hold
     and the answer did not carry them already."""
@@ -32,7 +32,7 @@ async def trades_if_filled_more(
 
 async def fetch_with_trades(
     adapter: ExchangeAdapter,
-    order: OrderRow,
+    order: Order,
     *,
     exchange_order_id: str | None = None,
     client_order_id: str | None = None,
@@ -48,6 +48,6 @@ async def fetch_with_trades(
     return venue_order, await trades_if_filled_more(adapter, order, venue_order)
 
 
-def is_same_order(order: OrderRow, venue_order: ExchangeOrder) -> bool:
+def is_same_order(order: Order, venue_order: ExchangeOrder) -> bool:
     """Whether the venue's order is ours: every order is sent with our client order id."""
     return venue_order.client_order_id in (None, order.client_order_id)

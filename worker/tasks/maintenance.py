@@ -6,13 +6,14 @@ runs once per tick however many workers there are.
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import structlog
 from procrastinate import Blueprint, JobContext
 from procrastinate.exceptions import UniqueViolation
 from procrastinate.jobs import Status
 
 from shared.db.pool import transaction
-from shared.db.sql_files import query
 from shared.jobs import (
     ALL_QUEUES,
     APPLY_KILL_SWITCH,
@@ -28,6 +29,12 @@ from shared.jobs import (
     reconcile_queueing_lock,
 )
 from shared.metrics import QUEUE_DEPTH
+from shared.orders.cancel import cancel_orders_in_kill_switch_scope
+from shared.repositories import order_pipeline as pipeline
+from shared.repositories import stats as stats_repo
+from shared.repositories.balances import credentials_of_running_bots
+from shared.repositories.health import ready_jobs_per_queue
+from shared.repositories.kill_switches import stop_bots_covered_by_kill_switches
 from worker.context import worker_context
 from worker.retry import PIPELINE_RETRY
 from worker.tasks._jobs import job_log_context
@@ -68,17 +75,16 @@ async def reconcile_sweep(context: JobContext, timestamp: int) -> int:
     ctx = worker_context(context)
     deferred = 0
     async with transaction(ctx.pool) as conn:
-        cur = await conn.execute(
-            query("pipeline_credentials_with_live_orders"),
-            {"min_age_s": ctx.settings.reconcile_interval_s},
+        due = await pipeline.credentials_with_live_orders(
+            conn, min_age_s=ctx.settings.reconcile_interval_s
         )
-        for credential_id, _count in await cur.fetchall():
+        for credential in due:
             deferred += await defer_once(
                 ctx.job_app,
                 conn,
                 RECONCILE_CREDENTIAL,
-                queueing_lock=reconcile_queueing_lock(credential_id),
-                credential_id=str(credential_id),
+                queueing_lock=reconcile_queueing_lock(credential.credential_id),
+                credential_id=str(credential.credential_id),
             )
     return deferred
 
@@ -89,17 +95,18 @@ async def redefer_orphan_orders(context: JobContext, timestamp: int) -> int:
     """Belt and braces: an accepted (or cancel-requested) order with no pending job."""
     ctx = worker_context(context)
     async with transaction(ctx.pool) as conn:
-        cur = await conn.execute(
-            query("pipeline_orders_without_live_job"), {"min_age_s": ORPHAN_AGE_S, "limit": 500}
-        )
-        rows = await cur.fetchall()
-        for order_id, task_name in rows:
-            kind = PLACE_ORDER if task_name == PLACE_ORDER.task_name else CANCEL_ORDER
+        orphans = await pipeline.orders_without_live_job(conn, min_age_s=ORPHAN_AGE_S, limit=500)
+        for orphan in orphans:
+            kind = PLACE_ORDER if orphan.task_name == PLACE_ORDER.task_name else CANCEL_ORDER
             log.warning(
-                "re-deferring an order with no live job", order_id=str(order_id), task=task_name
+                "re-deferring an order with no live job",
+                order_id=str(orphan.id),
+                task=orphan.task_name,
             )
-            await defer(ctx.job_app, conn, kind, lock=order_lock(order_id), order_id=str(order_id))
-    return len(rows)
+            await defer(
+                ctx.job_app, conn, kind, lock=order_lock(orphan.id), order_id=str(orphan.id)
+            )
+    return len(orphans)
 
 
 @blueprint.periodic(cron="* * * * * */10", periodic_id="sample_queue_depth")
@@ -107,12 +114,7 @@ async def redefer_orphan_orders(context: JobContext, timestamp: int) -> int:
 async def sample_queue_depth(context: JobContext, timestamp: int) -> int:
     """Ready jobs per queue, for the worker's metrics (a cheap count on the todo index)."""
     async with transaction(worker_context(context).pool) as conn:
-        cur = await conn.execute(
-            "SELECT queue_name, count(*) FROM procrastinate_jobs"
-            " WHERE status = 'todo' AND (scheduled_at IS NULL OR scheduled_at <= now())"
-            " GROUP BY queue_name"
-        )
-        depths: dict[str, int] = dict(await cur.fetchall())
+        depths = await ready_jobs_per_queue(conn)
     for queue in ALL_QUEUES:
         QUEUE_DEPTH.labels(queue).set(depths.get(queue, 0))
     return sum(depths.values())
@@ -124,8 +126,7 @@ async def refresh_running_bot_balances(context: JobContext, timestamp: int) -> i
     """Running bots' credentials get a balance refresh every minute (one pending each)."""
     deferred = 0
     async with transaction(worker_context(context).pool) as conn:
-        cur = await conn.execute(query("balances_credentials_of_running_bots"))
-        for (credential_id,) in await cur.fetchall():
+        for credential_id in await credentials_of_running_bots(conn):
             deferred += await defer_once(
                 worker_context(context).job_app,
                 conn, REFRESH_BALANCES,
@@ -141,10 +142,9 @@ async def stats_maintenance(context: JobContext, timestamp: int) -> int:
     """Rebuild statistics books a late fill made stale (so reads stay fast), and drop
     minute buckets and checkpoints older than the 24h window needs."""
     async with transaction(worker_context(context).pool) as conn:
-        cur = await conn.execute("SELECT stats_rebuild_stale_books()")
-        row = await cur.fetchone()
-        await conn.execute("SELECT stats_prune(interval '2 days')")
-    return int(row[0]) if row else 0
+        rebuilt = await stats_repo.rebuild_stale_books(conn)
+        await stats_repo.prune(conn)
+    return rebuilt
 
 
 @blueprint.task(
@@ -154,20 +154,16 @@ async def stats_maintenance(context: JobContext, timestamp: int) -> int:
     pass_context=True,
 )
 async def apply_kill_switch(context: JobContext, kill_switch_id: str) -> int:
-    """Stop the bots in scope and put a cancel intent on every live order in scope."""
+    """Stop the bots in scope and put a cancel intent on every live order in scope, through
+    the one cancel path (each order gets its "cancel requested" note)."""
     ctx = worker_context(context)
     with job_log_context(context, kill_switch_id=kill_switch_id):
         async with transaction(ctx.pool) as conn:
-            params = {"kill_switch_id": kill_switch_id}
-            await conn.execute(query("kill_switch_stop_bots_in_scope"), params)
-            cur = await conn.execute(query("kill_switch_orders_in_scope"), params)
-            order_ids = [row[0] for row in await cur.fetchall()]
-            for order_id in order_ids:
-                await defer(
-                    ctx.job_app,
-                    conn,
-                    CANCEL_ORDER,
-                    lock=order_lock(order_id),
-                    order_id=str(order_id),
-                )
+            await stop_bots_covered_by_kill_switches(conn)
+            order_ids = await cancel_orders_in_kill_switch_scope(
+                conn,
+                ctx.job_app,
+                kill_switch_id=UUID(kill_switch_id),
+                requested_by=f"kill switch {kill_switch_id}",
+            )
     return len(order_ids)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -21,9 +21,9 @@ from procrastinate import Blueprint, JobContext
 from psycopg import AsyncConnection
 from psycopg.pq import TransactionStatus
 
-from shared.db.sql_files import query
 from shared.jobs import MAINTENANCE_QUEUE
 from shared.metrics import JOBS_PRUNED
+from shared.repositories import retention
 from worker.context import worker_context
 from worker.tasks._jobs import job_log_context
 
@@ -67,33 +67,24 @@ async def prune_finished_jobs(
         raise ValueError("batch_size must be positive")
     started = time.monotonic()
     async with conn.transaction():
-        cur = await conn.execute(
-            query("retention_cutoff"), {"older_than_s": older_than.total_seconds()}
-        )
-        row = await cur.fetchone()
-    assert row is not None
-    cutoff: datetime = row[0]
+        cutoff = await retention.cutoff(conn, older_than_s=older_than.total_seconds())
 
     after_id, deleted, scanned, batches, complete, longest = 0, 0, 0, 0, False, 0.0
     while True:
         batch_started = time.monotonic()
         async with conn.transaction():
-            cur = await conn.execute(
-                query("retention_delete_finished_jobs"),
-                {"after_id": after_id, "batch_size": batch_size, "cutoff": cutoff},
+            batch = await retention.delete_finished_jobs(
+                conn, after_id=after_id, batch_size=batch_size, cutoff=cutoff
             )
-            batch = await cur.fetchone()
-        assert batch is not None
         longest = max(longest, time.monotonic() - batch_started)
-        last_id, batch_scanned, batch_deleted, reached_cutoff = batch
         batches += 1
-        scanned += batch_scanned
-        deleted += batch_deleted
-        JOBS_PRUNED.inc(batch_deleted)
-        if last_id is None or batch_scanned < batch_size or reached_cutoff:
+        scanned += batch.scanned
+        deleted += batch.deleted
+        JOBS_PRUNED.inc(batch.deleted)
+        if batch.last_id is None or batch.scanned < batch_size or batch.reached_cutoff:
             complete = True
             break
-        after_id = last_id
+        after_id = batch.last_id
         if time_budget_s is not None and time.monotonic() - started >= time_budget_s:
             break
     return PruneOutcome(deleted, scanned, batches, time.monotonic() - started, longest, complete)

@@ -158,3 +158,28 @@ async def test_an_unfunded_side_pauses_and_the_api_says_why(
     await run_tick(bots.ctx, bot_id)
     await settle(bots)
     assert len(await venue_open_orders(bots, account)) == 2
+
+
+async def test_an_unavailable_venue_skips_the_tick_with_its_reason(bots: WorkerHarness) -> None:
+    account = await bots.paper.create_account({"BTC": "1", "USDT": "60000"})
+    _, bot_id = await new_bot(bots, account, SPREAD)
+    await settle(bots)
+    await bots.paper.inject_fault(
+        "http_503", "/api/v3/account", "GET", times=50, api_key=account.api_key
+    )
+    try:
+        report = await run_tick(bots.ctx, bot_id)
+    finally:
+        await bots.paper.clear_faults(api_key=account.api_key)
+
+    assert report.outcome == "skipped", report
+    assert [report.placed, report.canceled] == [0, 0]
+    assert len(report.skips) == 1
+    assert report.skips[0].startswith("tick skipped: venue unavailable"), report.skips
+    assert (await bot_row(bots, bot_id))["status"] == "running"
+    recorded = await bots.fetch(
+        "SELECT outcome, skip_reasons FROM bot_ticks WHERE bot_id = %s AND tick_number = %s",
+        bot_id,
+        report.tick_number,
+    )
+    assert recorded == [("skipped", list(report.skips))]

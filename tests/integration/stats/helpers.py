@@ -38,6 +38,8 @@ _COLUMNS = (
     "client_id, credential_id, order_id, bot_id, symbol, exchange_trade_id, side, price, "
     "amount, fee_amount, fee_currency, traded_at"
 )
+# Whichever key applies (0009_venue_resets): per order, or per credential, symbol and
+# trade id for a fill with no order.
 _ON_CONFLICT = " ON CONFLICT DO NOTHING"
 
 

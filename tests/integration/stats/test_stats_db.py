@@ -21,9 +21,9 @@ import pytest
 
 from shared.domain import OrderSide
 from shared.errors import NotFoundError
+from shared.repositories.stats import book_lots, bot_stats, client_stats, rebuild_stale_books
 from shared.stats.fifo import FifoBook
 from shared.stats.models import Position, Volume
-from shared.stats.repository import book_lots, bot_stats, client_stats, rebuild_stale_books
 from tests.factories import make_bot, make_client, make_credential, make_order
 from tests.integration.stats.helpers import (
     BookKey,

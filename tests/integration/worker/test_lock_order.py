@@ -19,10 +19,12 @@ from psycopg.errors import DeadlockDetected
 
 from shared.bots import lifecycle
 from shared.db.pool import transaction
-from shared.db.sql_files import query
 from shared.domain import BotKind, KillSwitchScope, OrderType
 from shared.orders.cancel import cancel_open_orders_of_bot
-from shared.repositories.kill_switches import insert_kill_switch
+from shared.repositories.kill_switches import (
+    insert_kill_switch,
+    request_cancel_of_orders_in_scope,
+)
 from tests.fixtures.fix_paper import PaperAccount
 from tests.fixtures.fix_worker import WorkerHarness
 from worker.orders.reconciliation import reconcile_credential
@@ -79,7 +81,7 @@ async def test_reconcile_and_cancels_over_many_orders_never_deadlock(
 
     async def kill_switch_cancels() -> None:
         async with transaction(worker.pool) as conn:
-            await conn.execute(query("kill_switch_orders_in_scope"), {"kill_switch_id": switch.id})
+            await request_cancel_of_orders_in_scope(conn, switch.id)
 
     rng = random.Random(7)
     for round_number in range(ROUNDS):

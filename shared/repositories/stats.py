@@ -1,4 +1,5 @@
-"""Read the statistics kept by the `fills` trigger (sql/migrations/0005_stats.sql).
+"""Read the statistics kept by the `fills` trigger (sql/migrations/0005_stats.sql;
+queries in sql/queries/stats.sql).
 
 Functions take the connection: the caller owns the transaction. A read may write: a book
 marked stale by an out-of-order fill is rebuilt first (stats_rebuild_book), inside the
@@ -14,13 +15,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, LiteralString
+from typing import Any
 from uuid import UUID
 
 from psycopg import AsyncConnection
-from psycopg.rows import class_row
 
-from shared.db.sql_files import query
+from shared.db.statements import execute, fetch_all, fetch_one, fetch_value
 from shared.errors import NotFoundError
 from shared.stats.models import (
     ZERO,
@@ -33,6 +33,20 @@ from shared.stats.models import (
     split_symbol,
 )
 from shared.stats.window import rolling_window
+
+
+@dataclass(frozen=True, slots=True)
+class _BotHead:
+    bot_id: UUID
+    client_id: UUID
+    symbol: str
+    as_of: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _ClientHead:
+    client_id: UUID
+    as_of: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,19 +109,17 @@ async def bot_stats(
     conn: AsyncConnection[Any], bot_id: UUID, *, mid: Decimal | None, now: datetime | None = None
 ) -> BotStats:
     """Statistics of one bot; `mid` values its open position (the bot's symbol)."""
-    cur = await conn.execute(query("stats_bot"), {"bot_id": bot_id, "now": now})
-    found = await cur.fetchone()
-    if found is None:
+    bot = await fetch_one(conn, _BotHead, "stats_bot", bot_id=bot_id, now=now)
+    if bot is None:
         raise NotFoundError(f"bot {bot_id} not found")
-    _, client_id, symbol, as_of = found
-    books = await _fresh_books(conn, query("stats_bot_books"), {"bot_id": bot_id})
-    volumes = await _volumes(conn, query("stats_bot_volume"), {"bot_id": bot_id}, books, as_of)
-    mids = {symbol: mid} if mid is not None else {}
+    books = await _fresh_books(conn, "stats_bot_books", bot_id=bot_id)
+    volumes = await _volumes(conn, books, bot.as_of)
+    mids = {bot.symbol: mid} if mid is not None else {}
     return BotStats(
         bot_id=bot_id,
-        client_id=client_id,
-        as_of=as_of,
-        symbols=_symbol_stats(books, volumes, mids, always=(symbol,)),
+        client_id=bot.client_id,
+        as_of=bot.as_of,
+        symbols=_symbol_stats(books, volumes, mids, always=(bot.symbol,)),
     )
 
 
@@ -123,69 +135,68 @@ async def client_stats(
     `mids` maps symbols to the mid that values their open position; a symbol without one
     has unrealized_pnl None.
     """
-    cur = await conn.execute(query("stats_client"), {"client_id": client_id, "now": now})
-    found = await cur.fetchone()
-    if found is None:
+    client = await fetch_one(conn, _ClientHead, "stats_client", client_id=client_id, now=now)
+    if client is None:
         raise NotFoundError(f"client {client_id} not found")
-    _, as_of = found
-    books = await _fresh_books(conn, query("stats_client_books"), {"client_id": client_id})
-    volumes = await _volumes(
-        conn, query("stats_client_volume"), {"client_id": client_id}, books, as_of
-    )
+    books = await _fresh_books(conn, "stats_client_books", client_id=client_id)
+    volumes = await _volumes(conn, books, client.as_of)
     return ClientStats(
-        client_id=client_id, as_of=as_of, symbols=_symbol_stats(books, volumes, mids)
+        client_id=client_id, as_of=client.as_of, symbols=_symbol_stats(books, volumes, mids)
     )
 
 
 async def rebuild_stale_books(conn: AsyncConnection[Any]) -> int:
     """Rebuilds every stale book (for a periodic job); returns how many."""
-    cur = await conn.execute(query("stats_rebuild_stale_books"))
-    row = await cur.fetchone()
-    assert row is not None
-    rebuilt: int = row[0]
-    return rebuilt
+    return int(await fetch_value(conn, "stats_rebuild_stale_books"))
+
+
+async def prune(conn: AsyncConnection[Any]) -> None:
+    """Drop minute buckets and checkpoints older than the 24h window needs."""
+    await execute(conn, "stats_prune")
 
 
 async def book_lots(conn: AsyncConnection[Any], book_id: int) -> list[LotRow]:
-    async with conn.cursor(row_factory=class_row(LotRow)) as cur:
-        await cur.execute(query("stats_book_lots"), {"book_id": book_id})
-        return await cur.fetchall()
+    return await fetch_all(conn, LotRow, "stats_book_lots", book_id=book_id)
 
 
-async def _fetch_books(
-    conn: AsyncConnection[Any], statement: LiteralString, params: dict[str, Any]
-) -> list[BookRow]:
-    async with conn.cursor(row_factory=class_row(BookRow)) as cur:
-        await cur.execute(statement, params)
-        return await cur.fetchall()
+@dataclass(frozen=True, slots=True)
+class LatestMid:
+    """The newest mid a bot's tick saw: it values open positions without a venue call."""
+
+    symbol: str
+    mid: Decimal
+    ticked_at: datetime
 
 
-async def _fresh_books(
-    conn: AsyncConnection[Any], statement: LiteralString, params: dict[str, Any]
-) -> list[BookRow]:
-    books = await _fetch_books(conn, statement, params)
+async def bot_latest_mid(conn: AsyncConnection[Any], bot_id: UUID) -> LatestMid | None:
+    return await fetch_one(conn, LatestMid, "stats_bot_latest_mid", bot_id=bot_id)
+
+
+async def client_latest_mids(conn: AsyncConnection[Any], client_id: UUID) -> list[LatestMid]:
+    """Per symbol, the newest mid any of the client's bots saw in the last hour."""
+    return await fetch_all(conn, LatestMid, "stats_client_latest_mids", client_id=client_id)
+
+
+async def _fresh_books(conn: AsyncConnection[Any], query_name: str, **owner: Any) -> list[BookRow]:
+    """The owner's books (query_name: stats_bot_books or stats_client_books), stale ones
+    rebuilt first."""
+    books = await fetch_all(conn, BookRow, query_name, **owner)
     stale = [book.id for book in books if book.stale]
     if stale:
-        await conn.execute(query("stats_rebuild_books"), {"book_ids": stale})
-        books = await _fetch_books(conn, statement, params)
+        await execute(conn, "stats_rebuild_books", book_ids=stale)
+        books = await fetch_all(conn, BookRow, query_name, **owner)
     return books
 
 
 async def _volumes(
-    conn: AsyncConnection[Any],
-    statement: LiteralString,
-    params: dict[str, Any],
-    books: Sequence[BookRow],
-    as_of: datetime,
+    conn: AsyncConnection[Any], books: Sequence[BookRow], as_of: datetime
 ) -> list[VolumeRow]:
     if not books:
         return []
-    window = rolling_window(as_of)
-    async with conn.cursor(row_factory=class_row(VolumeRow)) as cur:
-        await cur.execute(
-            statement, {**params, **window.as_params(), "book_ids": [b.id for b in books]}
-        )
-        return await cur.fetchall()
+    window = rolling_window(as_of).as_params()
+    return await fetch_all(
+        conn, VolumeRow, "stats_volume", book_ids=[b.id for b in books], **window
+    )
 
 
 def _fees(rows: Iterable[VolumeRow]) -> dict[str, Decimal]:
