@@ -35,49 +35,75 @@ def _order_status(db_url: str, order_id: str) -> str | None:
     return None if row is None else str(row[0])
 
 
-def _run_dev_until_demo_order_fills(db_url: str, workdir: Path, *args: str) -> str:
-    """Start `tradebridge dev`, wait for its demo order to fill, Ctrl-C it; its output."""
+def _start_dev(
+    db_url: str, workdir: Path, *args: str, metrics_port: int = 0, log_level: str = "WARNING"
+) -> subprocess.Popen[str]:
+    """The real `tradebridge dev` on free ports, in its own process group (a terminal's
+    Ctrl-C reaches the whole group), output merged on a pipe."""
     env = {
         **os.environ,
         "TRADEBRIDGE_ENV": "dev",
         "DATABASE_URL": db_url,
         "PORT": str(_free_port()),
         "TRADEBRIDGE_PAPER_EXCHANGE_URL": f"http://127.0.0.1:{_free_port()}",
-        "TRADEBRIDGE_WORKER_METRICS_PORT": "0",
-        "LOG_LEVEL": "WARNING",
+        "TRADEBRIDGE_WORKER_METRICS_PORT": str(metrics_port),
+        "LOG_LEVEL": log_level,
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tradebridge", "dev", *args],
-        cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    return subprocess.Popen(
+        [sys.executable, "-m", "tradebridge", "dev", *args], cwd=workdir, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )  # fmt: skip
+
+
+def _read_until(
+    process: subprocess.Popen[str], pattern: re.Pattern[str], output: list[str], lines: int = 1
+) -> re.Match[str]:
+    """Read output lines into `output` until `pattern` matches its last `lines` lines."""
+    assert process.stdout is not None
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        output.append(line)
+        if match := pattern.search("".join(output[-lines:])):
+            return match
+    raise AssertionError(f"no {pattern.pattern!r} in the output:\n" + "".join(output))
+
+
+def _ctrl_c(process: subprocess.Popen[str], output: list[str]) -> str:
+    """SIGINT to the whole group, as a terminal sends it; exit 0 expected; all output."""
+    os.killpg(process.pid, signal.SIGINT)
+    rest, _ = process.communicate(timeout=40)
+    output.append(rest)
+    text = "".join(output)
+    assert process.returncode == 0, text
+    return text
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _run_dev_until_demo_order_fills(db_url: str, workdir: Path, *args: str) -> str:
+    """Start `tradebridge dev`, wait for its demo order to fill, Ctrl-C it; its output."""
+    process = _start_dev(db_url, workdir, *args)
     output: list[str] = []
     try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + 90
-        match = None
-        while match is None and time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            output.append(line)
-            match = BANNER_ORDER.search(line)
-        assert match is not None, "no demo order in the banner:\n" + "".join(output)
+        match = _read_until(process, BANNER_ORDER, output)
         assert match.group(1) == "202", "".join(output)
         order_id = match.group(2)
+        deadline = time.monotonic() + 60
         while _order_status(db_url, order_id) != "filled":
             assert time.monotonic() < deadline, (
                 f"demo order {order_id} is {_order_status(db_url, order_id)}:\n" + "".join(output)
             )
             time.sleep(0.3)
-        process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=40)
-        output.append(rest)
-        assert process.returncode == 0, "".join(output)
+        return _ctrl_c(process, output)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    return "".join(output)
+        _stop(process)
 
 
 def test_dev_places_and_fills_its_demo_order_on_every_start(db_url: str, tmp_path: Path) -> None:
@@ -112,31 +138,10 @@ def test_dev_banner_ends_with_what_a_developer_copies_and_ctrl_c_is_quiet(
     """The banner's last lines work as printed (token, docs, psql, worker metrics, admin
     token file), and Ctrl-C in a terminal (SIGINT to the whole process group, children
     included) stops everything with exit code 0 and no "a process exited"."""
-    env = {
-        **os.environ,
-        "TRADEBRIDGE_ENV": "dev",
-        "DATABASE_URL": db_url,
-        "PORT": str(_free_port()),
-        "TRADEBRIDGE_PAPER_EXCHANGE_URL": f"http://127.0.0.1:{_free_port()}",
-        "TRADEBRIDGE_WORKER_METRICS_PORT": str(_free_port()),
-        "LOG_LEVEL": "INFO",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tradebridge", "dev"], cwd=tmp_path, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )  # fmt: skip
+    process = _start_dev(db_url, tmp_path, metrics_port=_free_port(), log_level="INFO")
     output: list[str] = []
     try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + 90
-        match = None
-        while match is None and time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            output.append(line)
-            match = BANNER_TAIL.search("".join(output[-8:]))
-        assert match is not None, "banner tail missing:\n" + "".join(output)
+        match = _read_until(process, BANNER_TAIL, output, lines=8)
         assert BANNER_ORDER.search("".join(output)), "".join(output)
 
         assert (tmp_path / ".tradebridge/dev.env").read_text().count(
@@ -160,16 +165,10 @@ def test_dev_banner_ends_with_what_a_developer_copies_and_ctrl_c_is_quiet(
 
         # Let the worker run a few jobs: their start/end lines must not reach INFO output.
         time.sleep(5)
-        os.killpg(process.pid, signal.SIGINT)
-        rest, _ = process.communicate(timeout=40)
-        output.append(rest)
-        text = "".join(output)
-        assert process.returncode == 0, text
+        text = _ctrl_c(process, output)
         assert "exited" not in text, text
         assert "Traceback" not in text, text
         assert "Starting job" not in text, text
         assert "ended with status: Success" not in text, text
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        _stop(process)

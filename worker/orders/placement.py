@@ -27,29 +27,28 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
 
 import structlog
 
 from shared.db.pool import transaction
-from shared.domain import CredentialEnvironment, OrderEventKind, OrderStatus, OrderType
+from shared.domain import OrderStatus
 from shared.errors import ConflictError
 from shared.exchange.errors import (
     AmbiguousExchangeError,
     ExchangeCallError,
     PermanentExchangeError,
-    TransientExchangeError,
 )
-from shared.exchange.precision import PreTradeCheckError, prepare_order
+from shared.exchange.precision import PreTradeCheckError
 from shared.exchange.protocol import ExchangeAdapter
-from shared.exchange.types import ExchangeOrder, Market, OrderToSend
+from shared.exchange.types import ExchangeOrder, OrderToSend
 from shared.orders.cancel import request_cancel
 from shared.repositories.order_pipeline import begin_submit, mark_sending, placement_snapshot
 from shared.repositories.orders import Order
 from worker.context import WorkerContext
 from worker.credentials import CredentialUnavailableError
+from worker.orders.pretrade import checked_order, market_and_mid
 from worker.orders.state import (
     VenueCall,
     apply_venue_order,
@@ -57,7 +56,6 @@ from worker.orders.state import (
     engaged_kill_switch,
     lock_order,
     record_call,
-    record_event,
     set_pre_venue_status,
 )
 from worker.orders.venue_calls import fetch_with_trades, timed
@@ -137,11 +135,11 @@ async def _prepare_and_begin(
     adapter = ctx.adapters.for_credential(credential)
 
     try:
-        market, mid = await _market_and_mid(ctx, adapter, order, credential.environment, job_id)
+        market, mid = await market_and_mid(ctx, adapter, order, credential.environment, job_id)
     except PermanentExchangeError as refusal:  # e.g. the symbol is unknown
         return await _reject(ctx, order, refusal.reason, str(refusal), job_id, error=refusal)
     try:
-        to_send = _checked_order(ctx, order, market, mid)
+        to_send = checked_order(ctx, order, market, mid)
     except PreTradeCheckError as failed:
         return await _reject(ctx, order, failed.reason, str(failed), job_id)
 
@@ -192,73 +190,6 @@ async def _leave_to_cancel(ctx: WorkerContext, order: Order, kill_switch: str) -
     except ConflictError:  # closed meanwhile: nothing left to do
         return PlacementOutcome.NOTHING_TO_DO
     return PlacementOutcome.CANCEL_REQUESTED
-
-
-async def _market_and_mid(
-    ctx: WorkerContext,
-    adapter: ExchangeAdapter,
-    order: Order,
-    environment: CredentialEnvironment,
-    job_id: int | None,
-) -> tuple[Market, Decimal | None]:
-    """The venue's market rules and the current mid, from caches shared by all orders.
-    Raises PermanentExchangeError (the caller rejects the order) or RetryLater."""
-    try:
-        market = await adapter.market(order.symbol)
-        public = ctx.adapters.public(adapter.venue, environment)
-        mid = (await ctx.market_data.order_book(public, order.symbol)).mid
-    except TransientExchangeError as exc:
-        # Visible in order_events: "why has this order not gone out?"
-        async with transaction(ctx.pool) as conn:
-            await record_event(
-                conn,
-                order.id,
-                OrderEventKind.NOTE,
-                error=exc,
-                job_id=job_id,
-                message=f"waiting for market data: {exc}",
-            )
-        raise RetryLater(
-            f"market data: {exc.reason}", exc.retry_after_s or backoff_s(order.attempts)
-        ) from None
-    return market, mid
-
-
-def _checked_order(
-    ctx: WorkerContext, order: Order, market: Market, mid: Decimal | None
-) -> OrderToSend:
-    """Rounded to the market's rules; raises PreTradeCheckError for a first send that
-    fails a check (an order that may already be at the venue is never refused here)."""
-    first_send = order.status is OrderStatus.ACCEPTED
-    try:
-        prepared = prepare_order(
-            market,
-            side=order.side,
-            order_type=order.type,
-            amount=order.amount,
-            price=order.price,
-            reference_price=mid,
-            # The fat-finger band applies to a new limit order; an order that may already
-            # be at the venue is never refused locally.
-            max_deviation_bps=Decimal(ctx.settings.order_price_band_bps)
-            if first_send and order.type is OrderType.LIMIT
-            else None,
-        )
-    except PreTradeCheckError:
-        if first_send:
-            raise
-        prepared_amount, prepared_price = order.amount, order.price
-    else:
-        prepared_amount, prepared_price = prepared.amount, prepared.price
-    return OrderToSend(
-        symbol=order.symbol,
-        side=order.side,
-        type=order.type,
-        amount=prepared_amount,
-        price=prepared_price,
-        client_order_id=order.client_order_id,
-        time_in_force=order.time_in_force,
-    )
 
 
 async def _look_up_previous_attempt(

@@ -289,7 +289,7 @@ async def test_kill_switch_engaged_after_the_checks_began_still_stops_the_send(
     from worker.orders import placement
 
     client_id, credential_id = await worker.client_with_credential(paper_account)
-    original = placement._market_and_mid
+    original = placement.market_and_mid
 
     async def engage_meanwhile(*args: object) -> object:
         async with worker.pool.connection() as conn:
@@ -301,7 +301,7 @@ async def test_kill_switch_engaged_after_the_checks_began_still_stops_the_send(
             )
         return await original(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(placement, "_market_and_mid", engage_meanwhile)
+    monkeypatch.setattr(placement, "market_and_mid", engage_meanwhile)
     order_id = await worker.submit(client_id, credential_id)
     await worker.drain(worker.status_is(order_id, "rejected"))
     order = await worker.order(order_id)

@@ -23,7 +23,7 @@ async def test_a_reconciliation_failing_at_the_venue_beside_its_queued_twin_is_n
     mid = D(str((await worker.paper.market("BTCUSDT"))["mid"]))
     order_id = await worker.submit(
         client_id, credential_id, type=OrderType.LIMIT, amount="0.001",
-        price=str((mid * D("0.9")).quantize(D("0.01"))),
+        price=str((mid * D("0.95")).quantize(D("0.01"))),
     )  # fmt: skip
     await worker.drain(worker.status_is(order_id, "open"))
 

@@ -24,7 +24,7 @@ async def wipe_venue(worker: WorkerHarness, account: PaperAccount) -> None:
 
 async def resting_bid(worker: WorkerHarness, client_id: UUID, credential_id: UUID) -> UUID:
     mid = D(str((await worker.paper.market("BTCUSDT"))["mid"]))
-    bid = (mid * D("0.9")).quantize(D("0.01"))
+    bid = (mid * D("0.95")).quantize(D("0.01"))
     order_id = await worker.submit(
         client_id, credential_id, type=OrderType.LIMIT, amount="0.001", price=str(bid)
     )
