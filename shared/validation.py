@@ -69,6 +69,16 @@ def is_storable_text(text: str) -> bool:
     return UNSTORABLE_CHARACTER not in text
 
 
+def decimal_text(value: Decimal) -> str:
+    """How the API spells a number: normalized, in plain notation ("0.00000001", not
+    Python's "1E-8"), so responses keep the no-exponent rule requests are held to."""
+    return format(normalize_decimal(value), "f")
+
+
+def optional_decimal_text(value: Decimal | None) -> str | None:
+    return None if value is None else decimal_text(value)
+
+
 def normalize_decimal(value: Decimal) -> Decimal:
     """One spelling per number ("0.0150" -> "0.015", "1E+2" -> "100"), never an exponent."""
     normalized = value.normalize()

@@ -17,7 +17,7 @@ import msgspec
 from msgspec import Meta
 
 from shared.domain import BotKind
-from shared.validation import FieldValidationError, parse_decimal
+from shared.validation import FieldValidationError, decimal_text, parse_decimal
 
 _BPS_MAX = Decimal(10_000)  # 100 %
 
@@ -90,8 +90,13 @@ def parse_bot_config(kind: BotKind, raw: object) -> BotConfig:
 
 
 def config_to_json(config: BotConfig) -> dict[str, Any]:
-    """The JSONB form stored in `bots.config` (decimals as strings)."""
+    """The JSONB form stored in `bots.config` (decimals as plain strings, as the API
+    spells them: msgspec alone would write "1E-8")."""
     encoded: dict[str, Any] = msgspec.to_builtins(config)
+    for name in _decimal_fields(type(config)):
+        value = getattr(config, name)
+        if value is not None:
+            encoded[name] = decimal_text(value)
     return encoded
 
 

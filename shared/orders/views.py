@@ -8,7 +8,6 @@ whichever process (web, or a bot tick in the worker) created the order.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any, overload
 from uuid import UUID
 
@@ -16,9 +15,12 @@ import msgspec
 
 from shared.domain import OrderSide, OrderSource, OrderStatus, OrderType, TimeInForce
 from shared.repositories.orders import Order
+from shared.validation import decimal_text, optional_decimal_text
 
 
 class OrderView(msgspec.Struct, frozen=True, kw_only=True):
+    """Numbers as plain decimal strings (shared.validation.decimal_text)."""
+
     id: UUID
     client_order_id: str
     credential_id: UUID
@@ -28,12 +30,12 @@ class OrderView(msgspec.Struct, frozen=True, kw_only=True):
     side: OrderSide
     type: OrderType
     time_in_force: TimeInForce | None
-    amount: Decimal
-    price: Decimal | None
+    amount: str
+    price: str | None
     status: OrderStatus
-    filled_amount: Decimal
-    remaining_amount: Decimal
-    avg_fill_price: Decimal | None
+    filled_amount: str
+    remaining_amount: str
+    avg_fill_price: str | None
     exchange_order_id: str | None
     attempts: int
     reject_reason: str | None
@@ -67,12 +69,12 @@ def order_view(order: Order) -> OrderView:
         side=order.side,
         type=order.type,
         time_in_force=order.time_in_force,
-        amount=order.amount,
-        price=order.price,
+        amount=decimal_text(order.amount),
+        price=optional_decimal_text(order.price),
         status=order.status,
-        filled_amount=order.filled_amount,
-        remaining_amount=order.remaining_amount,
-        avg_fill_price=order.avg_fill_price,
+        filled_amount=decimal_text(order.filled_amount),
+        remaining_amount=decimal_text(order.remaining_amount),
+        avg_fill_price=optional_decimal_text(order.avg_fill_price),
         exchange_order_id=order.exchange_order_id,
         attempts=order.attempts,
         reject_reason=order.reject_reason,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -15,6 +14,7 @@ from shared.bots.config import CONFIG_TYPES
 from shared.domain import BotKind, BotStatus, OrderSide, OrderStatus
 from shared.orders.views import utc
 from shared.repositories.bots import Bot, BotActivity, BotQuote
+from shared.validation import decimal_text, optional_decimal_text
 from web.schemas.balances import BalanceRead
 from web.schemas.common import TEXT_PATTERN, Label, Symbol
 from web.schemas.stats import StatsRead
@@ -69,9 +69,9 @@ class BotQuoteRead(msgspec.Struct, frozen=True, kw_only=True):
     order_id: UUID
     leg: str | None
     side: OrderSide
-    price: Decimal | None
-    amount: Decimal
-    remaining: Decimal
+    price: str | None
+    amount: str
+    remaining: str
     status: OrderStatus
     cancel_requested: bool
     tick_number: int | None
@@ -82,9 +82,9 @@ class BotQuoteRead(msgspec.Struct, frozen=True, kw_only=True):
             order_id=quote.id,
             leg=quote.leg,
             side=quote.side,
-            price=quote.price,
-            amount=quote.amount,
-            remaining=quote.remaining,
+            price=optional_decimal_text(quote.price),
+            amount=decimal_text(quote.amount),
+            remaining=decimal_text(quote.remaining),
             status=quote.status,
             cancel_requested=quote.cancel_requested,
             tick_number=quote.tick_number,

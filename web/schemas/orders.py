@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from uuid import UUID
 
 import msgspec
@@ -18,6 +17,7 @@ from shared.domain import (
 )
 from shared.orders.views import OrderView, utc
 from shared.repositories.orders import Fill, OrderEvent
+from shared.validation import decimal_text
 from web.schemas.common import Money, Symbol
 
 
@@ -44,10 +44,10 @@ class FillRead(msgspec.Struct, frozen=True, kw_only=True):
     exchange_trade_id: str
     exchange_order_id: str | None
     side: OrderSide
-    price: Decimal
-    amount: Decimal
-    quote_amount: Decimal
-    fee_amount: Decimal
+    price: str
+    amount: str
+    quote_amount: str
+    fee_amount: str
     fee_currency: str | None
     is_maker: bool | None
     traded_at: datetime
@@ -64,10 +64,10 @@ class FillRead(msgspec.Struct, frozen=True, kw_only=True):
             exchange_trade_id=fill.exchange_trade_id,
             exchange_order_id=fill.exchange_order_id,
             side=fill.side,
-            price=fill.price,
-            amount=fill.amount,
-            quote_amount=fill.quote_amount,
-            fee_amount=fill.fee_amount,
+            price=decimal_text(fill.price),
+            amount=decimal_text(fill.amount),
+            quote_amount=decimal_text(fill.quote_amount),
+            fee_amount=decimal_text(fill.fee_amount),
             fee_currency=fill.fee_currency,
             is_maker=fill.is_maker,
             traded_at=utc(fill.traded_at),

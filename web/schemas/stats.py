@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from uuid import UUID
 
 import msgspec
 
 from shared.stats.models import Position, SymbolStats, Volume
-
-
-def _s(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+from shared.validation import decimal_text, optional_decimal_text
 
 
 class VolumeRead(msgspec.Struct, frozen=True, kw_only=True):
@@ -26,7 +22,8 @@ class VolumeRead(msgspec.Struct, frozen=True, kw_only=True):
     def of(cls, volume: Volume) -> VolumeRead:
         return cls(
             trades=volume.trade_count, buys=volume.buy_count, sells=volume.sell_count,
-            base_volume=str(volume.base_volume), quote_volume=str(volume.quote_volume),
+            base_volume=decimal_text(volume.base_volume),
+            quote_volume=decimal_text(volume.quote_volume),
         )  # fmt: skip
 
 
@@ -36,7 +33,10 @@ class PositionRead(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def of(cls, position: Position) -> PositionRead:
-        return cls(net_amount=str(position.net_amount), average_entry=_s(position.average_entry))
+        return cls(
+            net_amount=decimal_text(position.net_amount),
+            average_entry=optional_decimal_text(position.average_entry),
+        )
 
 
 class SymbolStatsRead(msgspec.Struct, frozen=True, kw_only=True):
@@ -57,12 +57,13 @@ class SymbolStatsRead(msgspec.Struct, frozen=True, kw_only=True):
     def of(cls, stats: SymbolStats) -> SymbolStatsRead:
         return cls(
             symbol=stats.symbol, base=stats.base, quote=stats.quote,
-            realized_pnl=str(stats.realized_pnl), unrealized_pnl=_s(stats.unrealized_pnl),
-            mid=_s(stats.mid), position=PositionRead.of(stats.position),
+            realized_pnl=decimal_text(stats.realized_pnl),
+            unrealized_pnl=optional_decimal_text(stats.unrealized_pnl),
+            mid=optional_decimal_text(stats.mid), position=PositionRead.of(stats.position),
             volume_24h=VolumeRead.of(stats.volume_24h),
             volume_all_time=VolumeRead.of(stats.volume_all_time),
-            fees_24h={k: str(v) for k, v in stats.fees_24h.items()},
-            fees_all_time={k: str(v) for k, v in stats.fees_all_time.items()},
+            fees_24h={k: decimal_text(v) for k, v in stats.fees_24h.items()},
+            fees_all_time={k: decimal_text(v) for k, v in stats.fees_all_time.items()},
         )  # fmt: skip
 
 
