@@ -15,10 +15,10 @@ from cryptography.hazmat.primitives.asymmetric import x25519
 from psycopg import AsyncConnection
 
 from shared.credentials import open_credential_secrets
-from shared.errors import ConfigurationError, NotFoundError
+from shared.errors import NotFoundError
 from shared.exchange.types import OpenedCredential
 from shared.repositories.order_pipeline import SealedCredential, load_credential
-from shared.sealing import UnsealError, load_private_key
+from shared.sealing import UnsealError, load_private_keys
 from shared.settings import Settings
 
 
@@ -36,19 +36,13 @@ class CredentialVault:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CredentialVault:
-        keys: dict[str, x25519.X25519PrivateKey] = {}
-        if settings.sealing_key_id and settings.sealing_private_key:
-            keys[settings.sealing_key_id] = load_private_key(settings.sealing_private_key)
-        for entry in (settings.sealing_retired_private_keys or "").split(","):
-            if not entry.strip():
-                continue
-            key_id, _, key = entry.strip().partition(":")
-            if not key:
-                raise ConfigurationError(
-                    "TRADEBRIDGE_SEALING_RETIRED_PRIVATE_KEYS must be 'id:key,id:key'"
-                )
-            keys[key_id] = load_private_key(key)
-        return cls(keys)
+        return cls(
+            load_private_keys(
+                settings.sealing_key_id,
+                settings.sealing_private_key,
+                settings.sealing_retired_private_keys,
+            )
+        )
 
     async def open(self, conn: AsyncConnection[Any], credential_id: UUID) -> OpenedCredential:
         return self.open_row(credential_id, await load_credential(conn, credential_id))
