@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from litestar.routes import HTTPRoute
 
-from tests.fixtures.fix_web import ALLOWED_API_BASE_URL, WebServer
+from tests.fixtures.fix_web import ALLOWED_API_BASE_URL, ClientHandle, WebServer
 from tests.integration.web.support import (
     API_KEY,
     create_bot,
@@ -37,6 +37,15 @@ WRITTEN_TABLES = (
     "kill_switches",
     "procrastinate_jobs",
 )
+
+
+async def _client_with_bot(web: WebServer) -> tuple[ClientHandle, dict[str, Any], dict[str, Any]]:
+    """A client with a credential and a bot: the rows hostile requests aim at."""
+    alice = await web.create_client()
+    async with web.http(alice.token) as http:
+        credential = await create_credential(http)
+        bot = await create_bot(http, credential["id"])
+    return alice, credential, bot
 
 
 async def _row_counts(db_url: str) -> dict[str, int]:
@@ -101,10 +110,7 @@ def _credential_body(**overrides: Any) -> dict[str, Any]:
 
 
 async def test_nul_in_any_stored_or_filtered_text_is_refused(web: WebServer) -> None:
-    alice = await web.create_client()
-    async with web.http(alice.token) as http:
-        credential = await create_credential(http)
-        bot = await create_bot(http, credential["id"])
+    alice, credential, bot = await _client_with_bot(web)
     before = await _row_counts(web.db_url)
     cases = Cases()
     async with web.http(alice.token) as http, web.admin() as admin:
@@ -309,10 +315,8 @@ LARGEST = "9" * 28
 
 
 async def test_money_beyond_28_significant_digits_is_refused_not_rounded(web: WebServer) -> None:
-    alice = await web.create_client()
+    alice, credential, bot = await _client_with_bot(web)
     async with web.http(alice.token) as http:
-        credential = await create_credential(http)
-        bot = await create_bot(http, credential["id"])
         before = await _row_counts(web.db_url)
         cases = Cases()
         for value in (TOO_BIG, TOO_PRECISE, "9" * 29, "1" + "0" * 100, "0." + "0" * 18 + "1"):
@@ -352,10 +356,7 @@ async def test_openapi_states_the_money_range(web: WebServer) -> None:
 
 
 async def test_trailing_newline_does_not_pass_a_pattern(web: WebServer) -> None:
-    alice = await web.create_client()
-    async with web.http(alice.token) as http:
-        credential = await create_credential(http)
-        bot = await create_bot(http, credential["id"])
+    alice, credential, bot = await _client_with_bot(web)
     before = await _row_counts(web.db_url)
     cases = Cases()
     async with web.http(alice.token) as http, web.admin() as admin:
