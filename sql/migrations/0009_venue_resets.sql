@@ -16,7 +16,7 @@ CREATE INDEX orders_exchange_order_id_idx
 
 -- Since when the venue has answered "no such order" for an order it once acknowledged.
 -- A venue that still denies it after the settle time has lost it (a reset): the order
--- is closed as expired (pipeline_venue_lost_order); an answer that finds it clears this.
+-- is closed as expired (pipeline_venue_denies_order); an answer that finds it clears this.
 ALTER TABLE orders ADD COLUMN venue_missing_since timestamptz;
 
 -- A trade is one row per order of ours: after a venue reset, trade ids start again, and
