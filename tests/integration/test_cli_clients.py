@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import subprocess
-import sys
 
 import psycopg
 
-
-def _run(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": db_url, "TRADEBRIDGE_ENV": "dev"}
-    return subprocess.run(
-        [sys.executable, "-m", "tradebridge", *args],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+from tests.integration.cli import run_tradebridge
 
 
 def test_create_client_prints_token_once_and_stores_only_its_hash(db_url: str) -> None:
-    result = _run(db_url, "create-client", "acme")
+    result = run_tradebridge(db_url, "create-client", "acme")
     assert result.returncode == 0, result.stderr
     tokens = re.findall(r"tb_[A-Za-z0-9_-]{40,}", result.stdout)
     assert len(tokens) == 1
@@ -42,11 +33,11 @@ def test_create_client_prints_token_once_and_stores_only_its_hash(db_url: str) -
 
 
 def test_create_client_twice_is_a_clear_error(db_url: str) -> None:
-    assert _run(db_url, "create-client", "acme").returncode == 0
-    again = _run(db_url, "create-client", "acme")
+    assert run_tradebridge(db_url, "create-client", "acme").returncode == 0
+    again = run_tradebridge(db_url, "create-client", "acme")
     assert again.returncode == 2
     assert "already exists" in again.stderr
-    bad = _run(db_url, "create-client", "Not Valid")
+    bad = run_tradebridge(db_url, "create-client", "Not Valid")
     assert bad.returncode == 2
     assert "invalid client name" in bad.stderr
     with psycopg.connect(db_url) as conn:

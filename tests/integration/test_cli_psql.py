@@ -2,33 +2,25 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 import subprocess
-import sys
 
 import psycopg
 
-
-def _tradebridge(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": db_url, "TRADEBRIDGE_ENV": "dev"}
-    return subprocess.run(
-        [sys.executable, "-m", "tradebridge", *args],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+from tests.integration.cli import run_tradebridge
 
 
 def test_psql_runs_on_the_configured_database(db_url: str) -> None:
     with psycopg.connect(db_url) as conn:
         conn.execute("CREATE TABLE psql_probe (marker text)")
         conn.execute("INSERT INTO psql_probe VALUES ('seen through psql')")
-    result = _tradebridge(db_url, "psql", "--", "-At", "-c", "SELECT marker FROM psql_probe")
+    result = run_tradebridge(db_url, "psql", "--", "-At", "-c", "SELECT marker FROM psql_probe")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "seen through psql"
 
 
 def test_the_printed_line_works_as_printed(db_url: str) -> None:
-    printed = _tradebridge(db_url, "psql", "--print")
+    printed = run_tradebridge(db_url, "psql", "--print")
     assert printed.returncode == 0, printed.stderr
     argv = shlex.split(printed.stdout.strip())
     ran = subprocess.run(

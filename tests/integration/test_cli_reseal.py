@@ -4,9 +4,6 @@ no key held here opens is left alone, counted, and the exit code says so."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 
 import psycopg
@@ -17,24 +14,21 @@ from shared.credentials import (
     seal_credential_secrets,
 )
 from shared.sealing import SealingKeyPair, generate_key_pair, load_private_key, load_public_key
+from tests.integration.cli import run_tradebridge
 
 
 def _reseal(db_url: str, current: SealingKeyPair, retired: list[SealingKeyPair]) -> str:
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "TRADEBRIDGE_ENV": "production",
-        "TRADEBRIDGE_SEALING_KEY_ID": current.key_id,
-        "TRADEBRIDGE_SEALING_PUBLIC_KEY": current.public_key_b64,
-        "TRADEBRIDGE_SEALING_PRIVATE_KEY": current.private_key_b64,
-        "TRADEBRIDGE_SEALING_RETIRED_PRIVATE_KEYS": ",".join(
+    result = run_tradebridge(
+        db_url,
+        "reseal",
+        TRADEBRIDGE_ENV="production",
+        TRADEBRIDGE_SEALING_KEY_ID=current.key_id,
+        TRADEBRIDGE_SEALING_PUBLIC_KEY=current.public_key_b64,
+        TRADEBRIDGE_SEALING_PRIVATE_KEY=current.private_key_b64,
+        TRADEBRIDGE_SEALING_RETIRED_PRIVATE_KEYS=",".join(
             f"{pair.key_id}:{pair.private_key_b64}" for pair in retired
         ),
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "tradebridge", "reseal"],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    )
     return f"exit {result.returncode}\n{result.stdout}{result.stderr}"
 
 
