@@ -47,6 +47,12 @@ def _insert_sealed(conn: psycopg.Connection, client_id: uuid.UUID, pair: Sealing
     return str(credential_id)
 
 
+def _client(conn: psycopg.Connection) -> uuid.UUID:
+    row = conn.execute("INSERT INTO clients (name) VALUES ('rot') RETURNING id").fetchone()
+    assert row is not None
+    return uuid.UUID(str(row[0]))
+
+
 def _rows(conn: psycopg.Connection) -> dict[str, tuple[str, bytes, uuid.UUID]]:
     rows = conn.execute(
         "SELECT id::text, key_id, sealed_secret, client_id FROM exchange_credentials"
@@ -57,12 +63,9 @@ def _rows(conn: psycopg.Connection) -> dict[str, tuple[str, bytes, uuid.UUID]]:
 def test_reseal_moves_every_row_to_the_current_key_once(db_url: str) -> None:
     old, new = generate_key_pair(), generate_key_pair()
     with psycopg.connect(db_url, autocommit=True) as conn:
-        client_id = conn.execute(
-            "INSERT INTO clients (name) VALUES ('rot') RETURNING id"
-        ).fetchone()
-        assert client_id is not None
-        under_old = [_insert_sealed(conn, client_id[0], old) for _ in range(3)]
-        already_new = _insert_sealed(conn, client_id[0], new)
+        client_id = _client(conn)
+        under_old = [_insert_sealed(conn, client_id, old) for _ in range(3)]
+        already_new = _insert_sealed(conn, client_id, new)
         conn.execute(
             "UPDATE exchange_credentials SET revoked_at = now() WHERE id = %s", (under_old[0],)
         )
@@ -96,11 +99,8 @@ def test_reseal_moves_every_row_to_the_current_key_once(db_url: str) -> None:
 def test_a_row_under_a_key_not_held_is_left_and_reported(db_url: str) -> None:
     lost, new = generate_key_pair(), generate_key_pair()
     with psycopg.connect(db_url, autocommit=True) as conn:
-        client_id = conn.execute(
-            "INSERT INTO clients (name) VALUES ('rot') RETURNING id"
-        ).fetchone()
-        assert client_id is not None
-        orphan = _insert_sealed(conn, client_id[0], lost)
+        client_id = _client(conn)
+        orphan = _insert_sealed(conn, client_id, lost)
         before = _rows(conn)
 
     output = _reseal(db_url, new, [])
