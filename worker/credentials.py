@@ -81,6 +81,7 @@ class CredentialVault:
             api_key=secrets.api_key,
             secret=secrets.secret,
             passphrase=secrets.passphrase,
+            memo=secrets.memo,
             api_base_url=row.api_base_url,
             key_id=row.key_id,
         )

@@ -94,24 +94,32 @@ class RequestBudget:
 
 
 class BudgetRegistry:
-    """One RequestBudget per venue host, per process."""
+    """One RequestBudget per budget key (venue host, or host and endpoint group), per process."""
 
     def __init__(self, pool: AsyncConnectionPool, egress: str, **budget_options: float) -> None:
         self._pool = pool
         self._egress = egress
         self._options = budget_options
-        self._budgets: dict[str, RequestBudget] = {}
+        self._budgets: dict[tuple[str, str], RequestBudget] = {}
 
     def for_venue(self, venue: str, host: str, weight_per_minute: int) -> RequestBudget:
-        key = f"{venue}@{host}"
-        budget = self._budgets.get(key)
-        if budget is None:
-            budget = RequestBudget(
+        return self.for_key(f"{venue}@{host}", weight_per_minute)
+
+    def for_key(
+        self, key: str, weight_per_minute: int, *, egress: str | None = None
+    ) -> RequestBudget:
+        """The budget named `key`: a venue host, or a host's endpoint group (see
+        shared.exchange.native). `egress` overrides this process's egress for limits a
+        venue counts per API key rather than per IP (every egress shares them)."""
+        egress = egress or self._egress
+        found = self._budgets.get((key, egress))
+        if found is None:
+            found = RequestBudget(
                 self._pool,
                 key,
-                self._egress,
+                egress,
                 max(int(weight_per_minute * HEADROOM), 1),
                 **self._options,  # type: ignore[arg-type]
             )
-            self._budgets[key] = budget
-        return budget
+            self._budgets[(key, egress)] = found
+        return found

@@ -1,5 +1,6 @@
 """Builds and caches adapters: one ccxt client per credential, one keyless client per
-venue endpoint for public data, all closed together at shutdown.
+venue endpoint for public data, all closed together at shutdown. Venues ccxt lacks get a
+native connector (NATIVE_CONNECTORS) over HTTP clients shared per host.
 
 The one place that names a concrete adapter: callers get the ExchangeAdapter protocol,
 so a native connector is added here and nowhere else."""
@@ -10,6 +11,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import ccxt.async_support as ccxt_async
 
@@ -19,12 +21,17 @@ from shared.exchange.budget import BudgetRegistry
 from shared.exchange.ccxt_adapter import BINANCE_WEIGHTS, CallObserver, CcxtAdapter, host_of
 from shared.exchange.ccxt_responses import ccxt_client_class
 from shared.exchange.errors import PermanentExchangeError
+from shared.exchange.http_clients import HttpClients
+from shared.exchange.native import NativeAdapter
 from shared.exchange.protocol import ExchangeAdapter
 from shared.exchange.types import OpenedCredential
 
 # Venues whose REST dialect is Binance Spot: a base URL override (paper exchange, or an
 # allowed regional endpoint) is only meaningful for these.
 BINANCE_DIALECT = frozenset({"binance"})
+
+# Venues with a connector of our own (ccxt no longer ships them), by venue code.
+NATIVE_CONNECTORS: dict[str, type[NativeAdapter]] = {}
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,7 @@ class ExchangeAdapters:
         self._weight_per_minute = weight_per_minute
         self._observer = observer
         self._adapters: dict[str, ExchangeAdapter] = {}
+        self.http_clients = HttpClients(timeout_s=config.timeout_ms / 1000)
 
     def _wrap(self, venue: str, client: ccxt_async.Exchange) -> ExchangeAdapter:
         host = host_of(client)
@@ -137,14 +145,12 @@ class ExchangeAdapters:
         key = f"cred:{credential.credential_id}:{fingerprint[:16]}"
         adapter = self._adapters.get(key)
         if adapter is None:
-            client = build_ccxt_client(
+            adapter = self._adapters[key] = self._build(
                 credential.exchange,
                 credential.environment,
-                config=self.config,
                 credential=credential,
                 base_url=credential.api_base_url,
             )
-            adapter = self._adapters[key] = self._wrap(credential.exchange, client)
         return adapter
 
     def public(
@@ -154,11 +160,53 @@ class ExchangeAdapters:
         key = f"public:{venue}:{environment.value}:{base_url or ''}"
         adapter = self._adapters.get(key)
         if adapter is None:
-            client = build_ccxt_client(venue, environment, config=self.config, base_url=base_url)
-            adapter = self._adapters[key] = self._wrap(venue, client)
+            adapter = self._adapters[key] = self._build(venue, environment, base_url=base_url)
         return adapter
+
+    def _build(
+        self,
+        venue: str,
+        environment: CredentialEnvironment,
+        *,
+        credential: OpenedCredential | None = None,
+        base_url: str | None = None,
+    ) -> ExchangeAdapter:
+        native = NATIVE_CONNECTORS.get(venue)
+        if native is not None:
+            return self._native(native, environment, credential=credential, base_url=base_url)
+        client = build_ccxt_client(
+            venue, environment, config=self.config, credential=credential, base_url=base_url
+        )
+        return self._wrap(venue, client)
+
+    def _native(
+        self,
+        connector: type[NativeAdapter],
+        environment: CredentialEnvironment,
+        *,
+        credential: OpenedCredential | None,
+        base_url: str | None,
+    ) -> NativeAdapter:
+        if environment is CredentialEnvironment.PAPER:
+            base_url = self.config.paper_exchange_url.rstrip("/") + connector.PAPER_PREFIX
+        elif environment is CredentialEnvironment.TESTNET:
+            raise PermanentExchangeError(
+                f"{connector.venue} has no testnet; use paper", reason="configuration"
+            )
+        base_url = base_url or connector.LIVE_BASE_URL
+        host = urlsplit(base_url).netloc
+        budgets = self.budgets.for_key if self.budgets is not None else None
+        return connector(
+            self.http_clients.get(base_url),
+            base_url=base_url,
+            credential=credential,
+            breaker=self.breakers.for_venue(connector.venue, host),
+            budgets=budgets,
+            observer=self._observer(connector.venue) if self._observer else None,
+        )
 
     async def close_all(self) -> None:
         adapters, self._adapters = list(self._adapters.values()), {}
         for adapter in adapters:
             await adapter.close()
+        await self.http_clients.close_all()
