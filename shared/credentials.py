@@ -31,6 +31,8 @@ from shared.validation import FieldValidationError
 
 # The venues whose dialect the paper exchange speaks.
 PAPER_VENUES = frozenset({Venue.BINANCE, Venue.BITMART, Venue.COINSTORE})
+# Venues with no spot sandbox: their keys are live or paper.
+NO_TESTNET_VENUES = frozenset({Venue.BITMART, Venue.COINSTORE})
 # Venues whose API keys come with a memo the signature covers, besides key and secret.
 MEMO_VENUES = frozenset({Venue.BITMART})
 
@@ -164,6 +166,10 @@ async def register_credential(
         dialects = ", ".join(sorted(PAPER_VENUES))
         raise FieldValidationError(
             "environment", f"paper is available for {dialects} (the paper exchange's dialects)"
+        )
+    if environment is CredentialEnvironment.TESTNET and venue in NO_TESTNET_VENUES:
+        raise FieldValidationError(
+            "environment", f"{venue.value} has no testnet; use live or paper"
         )
     check_memo(venue, secrets.memo)
     base_url = check_api_base_url(

@@ -155,6 +155,7 @@ async def test_credential_rules(web: WebServer) -> None:
         ({"exchange": "binance", "client_id": str(uuid.uuid4())}, 400, "client_id", "unknown"),
         ({"exchange": "binance", "environment": "mainnet"}, 400, "environment", ""),
         ({"exchange": "bitmart"}, 422, "memo", "bitmart API keys have a memo"),
+        ({"exchange": "coinstore", "environment": "testnet"}, 422, "environment", "no testnet"),
         ({"exchange": "binance", "memo": "m"}, 422, "memo", "binance API keys have no memo"),
         ({"exchange": "coinstore", "memo": "m"}, 422, "memo", "coinstore API keys have no memo"),
     ]  # fmt: skip
