@@ -26,7 +26,6 @@ from aiohttp import web
 
 from paper_exchange import coinstore_shapes as shapes
 from paper_exchange.accounts import Account
-from paper_exchange.errors import BinanceError
 from paper_exchange.coinstore_errors import (
     CoinstoreError,
     api_key_error,
@@ -36,6 +35,7 @@ from paper_exchange.coinstore_errors import (
     signature_error,
     signature_failure,
 )
+from paper_exchange.errors import BinanceError
 from paper_exchange.models import Order
 from paper_exchange.order_request import OrderRequest
 from paper_exchange.state import STATE_KEY, PaperState, now_ms

@@ -4,11 +4,9 @@ bytes sent (checked on the request httpx actually builds)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal as D
 
 import httpx
-import pytest
 
 from shared.domain import CredentialEnvironment, OrderSide, OrderType, TimeInForce
 from shared.exchange.breaker import BreakerRegistry
@@ -51,11 +49,6 @@ def test_amounts_are_sent_plain_never_in_exponent_notation() -> None:
     assert plain(D("60000.50")) == "60000.5"
 
 
-@pytest.fixture
-def captured() -> Iterator[list[httpx.Request]]:
-    yield []
-
-
 def adapter_over(requests: list[httpx.Request]) -> CoinstoreAdapter:
     order_row = {"ordId": 77, "clOrdId": "tbclient", "symbol": "BTCUSDT", "side": "BUY",
                  "ordType": "LIMIT", "ordQty": "0.00001", "ordPrice": "60000.5", "cumQty": "0",
@@ -83,9 +76,8 @@ def adapter_over(requests: list[httpx.Request]) -> CoinstoreAdapter:
     )  # fmt: skip
 
 
-async def test_the_signature_covers_exactly_the_bytes_httpx_sends(
-    captured: list[httpx.Request],
-) -> None:
+async def test_the_signature_covers_exactly_the_bytes_httpx_sends() -> None:
+    captured: list[httpx.Request] = []
     adapter = adapter_over(captured)
     order = OrderToSend("BTC/USDT", OrderSide.BUY, OrderType.LIMIT, D("0.00001"),
                         D("60000.50"), "tbclient", TimeInForce.GTC)  # fmt: skip

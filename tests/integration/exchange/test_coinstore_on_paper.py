@@ -140,7 +140,8 @@ async def test_place_fetch_cancel_by_venue_id_and_by_client_order_id(
     by_id = await adapter.fetch_order(SYMBOL, exchange_order_id=placed[0].exchange_order_id)
     by_client = await adapter.fetch_order(SYMBOL, client_order_id=first.client_order_id)
     assert by_id == by_client
-    assert by_id is not None and (by_id.amount, by_id.price) == (D("0.01"), far)
+    assert by_id is not None
+    assert (by_id.amount, by_id.price) == (D("0.01"), far)
     assert await adapter.fetch_order(SYMBOL, client_order_id="tbnosuchorder") is None
     assert (
         await adapter.fetch_order("ETH/USDT", exchange_order_id=placed[0].exchange_order_id) is None
@@ -172,7 +173,8 @@ async def test_partial_fill_then_maker_fill_with_trades(
 
     await paper_exchange.set_mid("BTCUSDT", str(price - 5))  # the mid crosses our price
     done = await adapter.fetch_order(SYMBOL, exchange_order_id=placed.exchange_order_id)
-    assert done is not None and (done.status, done.filled) == (VenueOrderStatus.CLOSED, D("0.08"))
+    assert done is not None
+    assert (done.status, done.filled) == (VenueOrderStatus.CLOSED, D("0.08"))
     trades = await adapter.fetch_my_trades(SYMBOL, exchange_order_id=placed.exchange_order_id)
     assert sorted((t.amount, t.is_maker) for t in trades) == [(D("0.03"), True), (D("0.05"), False)]
     assert {t.price for t in trades} == {D(info["bestAsk"]), price}
