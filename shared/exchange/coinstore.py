@@ -27,6 +27,7 @@ import hmac
 import json
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
@@ -255,10 +256,15 @@ class CoinstoreAdapter(NativeAdapter):
             "create_order", "POST", "/api/trade/order/place", body=body, sends_order=True
         )
         venue_id = self._parsed(lambda: str(ack.get("ordId") or ack["order_id"]), sends_order=True)
-        # The ack carries the id only: read the order for its state and fills. That read
-        # failing must not turn an accepted order into an error (it would be re-sent).
+        # The ack carries the id only: read the order, and its trades when it filled at
+        # once (the pipeline records a placement's fills from the answer it returns). A
+        # read failing must not turn an accepted order into an error (it would be
+        # re-sent): the bare ack is returned instead, and reconciliation reads the rest.
         try:
             placed = await self.fetch_order(order.symbol, exchange_order_id=venue_id)
+            if placed is not None and placed.filled > 0:
+                trades = await self.fetch_my_trades(order.symbol, exchange_order_id=venue_id)
+                placed = replace(placed, trades=tuple(trades))
         except ExchangeCallError:
             placed = None
         return placed or ExchangeOrder(

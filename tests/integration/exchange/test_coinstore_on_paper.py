@@ -170,6 +170,8 @@ async def test_partial_fill_then_maker_fill_with_trades(
     assert placed.status is VenueOrderStatus.OPEN
     assert placed.filled == D("0.05")
     assert placed.average_price == D(info["bestAsk"])
+    # The taker fill comes with the answer: the pipeline records a placement's fills from it.
+    assert [(t.amount, t.is_maker) for t in placed.trades] == [(D("0.05"), False)]
 
     await paper_exchange.set_mid("BTCUSDT", str(price - 5))  # the mid crosses our price
     done = await adapter.fetch_order(SYMBOL, exchange_order_id=placed.exchange_order_id)
