@@ -16,16 +16,13 @@ coinstore-openapi/coinstore-openapi.github.io), sections named in the comments:
   looks up by client order id before any re-send.
 - Cancel-all was removed from the documentation in 2024-11: cancel_all_orders cancels
   the open orders it finds, in batches (POST /api/trade/order/cancelBatch).
-- Market buys are sized in quote (`ordAmt`); our orders are sized in base, so a market
-  buy is refused locally (send a limit IOC order instead).
+- Market buys are sized in quote (`ordAmt`), ours in base: a market buy goes out as a
+  limit IOC for our amount with a protective cap above the best ask (coinstore_wire).
+- Wire format (signature, envelope code, order bodies): shared.exchange.coinstore_wire.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -33,9 +30,17 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
 
-from shared.domain import CredentialEnvironment, OrderSide, OrderType, TimeInForce
+from shared.domain import CredentialEnvironment, OrderSide, OrderType
 from shared.exchange import coinstore_parsing as parsing
 from shared.exchange.coinstore_errors import CODE_RULES, STATUS_RULES, SUCCESS
+from shared.exchange.coinstore_wire import (
+    KEY_PERIOD_MS,
+    code_of,
+    coinstore_signature,
+    decode,
+    now_ms,
+    order_body,
+)
 from shared.exchange.errors import (
     ExchangeCallError,
     OrderNotFoundError,
@@ -63,8 +68,6 @@ from shared.exchange.types import (
 
 R = TypeVar("R")
 
-KEY_PERIOD_MS = 30_000  # the signing key changes with expires // 30000
-
 # "Rate Limit": 300 requests per 3 s per IP, 120 per 3 s per user. Every request counts
 # against its IP; a signed one against its user too (counted here per credential: two
 # credentials of one Coinstore user would each get the full budget).
@@ -86,22 +89,6 @@ PAPER_SETTLE_S = 6.0
 DEPTHS = (5, 10, 20, 50, 100)  # the depth values the depth endpoint accepts
 TRADES_PAGE = 100
 CANCEL_BATCH = 50
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def coinstore_signature(secret: str, expires_ms: int, payload: bytes) -> str:
-    """X-CS-SIGN for `payload` (query string + body bytes, exactly as sent)."""
-    period = str(expires_ms // KEY_PERIOD_MS).encode()
-    key = hmac.new(secret.encode(), period, hashlib.sha256).hexdigest()
-    return hmac.new(key.encode(), payload, hashlib.sha256).hexdigest()
-
-
-def plain(value: Decimal) -> str:
-    """A decimal as the venue reads it: never exponent notation ("1E-5")."""
-    return format(value.normalize(), "f")
 
 
 def _order_id_value(value: str) -> int | str:
@@ -142,8 +129,8 @@ class CoinstoreAdapter(NativeAdapter):
         by_status = self.status_error(answer, sends_order=sends_order)
         if by_status is not None:
             raise by_status
-        envelope = _decode(answer.body)
-        code = _code_of(envelope)
+        envelope = decode(answer.body)
+        code = code_of(envelope)
         if code is None:
             rule = STATUS_RULES.get(answer.status, BAD_RESPONSE)
             text = answer.body[:200].decode(errors="replace")
@@ -234,24 +221,17 @@ class CoinstoreAdapter(NativeAdapter):
     # ------------------------------------------------------------------ orders
 
     async def create_order(self, order: OrderToSend) -> ExchangeOrder:
+        market = await self.market(order.symbol)
+        best_ask = None
         if order.type is OrderType.MARKET and order.side is OrderSide.BUY:
-            raise PermanentExchangeError(
-                "coinstore sizes market buys in quote (ordAmt); send a limit IOC order",
-                reason="not_supported",
-            )
-        await self.market(order.symbol)
-        body: dict[str, Any] = {
-            "clOrdId": order.client_order_id,
-            "symbol": parsing.venue_symbol(order.symbol),
-            "side": order.side.value.upper(),
-            "ordType": order.type.value.upper(),
-            "ordQty": plain(order.amount),
-        }
-        if order.type is OrderType.LIMIT:
-            assert order.price is not None
-            body["ordPrice"] = plain(order.price)
-            body["timeInForce"] = (order.time_in_force or TimeInForce.GTC).value
-        body["timestamp"] = now_ms()
+            # Read before anything is sent: failing here is transient, nothing happened.
+            asks = (await self.fetch_order_book(order.symbol, limit=5)).asks
+            if not asks:
+                raise PermanentExchangeError(
+                    "coinstore: no asks to buy from", reason="not_fillable"
+                )
+            best_ask = asks[0].price
+        body = order_body(order, best_ask=best_ask, market=market)
         ack = await self._send(
             "create_order", "POST", "/api/trade/order/place", body=body, sends_order=True
         )
@@ -387,20 +367,3 @@ def _orders_of(symbol: str, rows: list[Any]) -> list[ExchangeOrder]:
         if order is not None:
             orders.append(order)
     return orders
-
-
-def _decode(body: bytes) -> Any:
-    """JSON with numbers as Decimal: Coinstore sends some amounts as JSON numbers."""
-    try:
-        return json.loads(body, parse_float=Decimal)
-    except ValueError:
-        return None
-
-
-def _code_of(envelope: Any) -> int | None:
-    if not isinstance(envelope, dict) or "code" not in envelope:
-        return None
-    try:
-        return int(str(envelope["code"]))
-    except ValueError:
-        return None

@@ -10,7 +10,8 @@ import httpx
 
 from shared.domain import CredentialEnvironment, OrderSide, OrderType, TimeInForce
 from shared.exchange.breaker import BreakerRegistry
-from shared.exchange.coinstore import CoinstoreAdapter, coinstore_signature, plain
+from shared.exchange.coinstore import CoinstoreAdapter
+from shared.exchange.coinstore_wire import coinstore_signature, plain
 from shared.exchange.types import OpenedCredential, OrderToSend
 
 # The documentation's own example payloads ("Signature Authentication", examples 1 and 2)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from decimal import ROUND_CEILING
 from decimal import Decimal as D
 
 import httpx
@@ -13,7 +14,8 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from shared.domain import CredentialEnvironment, OrderSide, OrderType, TimeInForce
-from shared.exchange.coinstore import CoinstoreAdapter, coinstore_signature
+from shared.exchange.coinstore import CoinstoreAdapter
+from shared.exchange.coinstore_wire import coinstore_signature
 from shared.exchange.errors import (
     AmbiguousExchangeError,
     PermanentExchangeError,
@@ -185,7 +187,7 @@ async def test_partial_fill_then_maker_fill_with_trades(
     assert len({t.trade_id for t in trades}) == 2
 
 
-async def test_duplicate_client_id_on_a_send_is_ambiguous_and_market_buys_are_refused(
+async def test_duplicate_client_id_is_ambiguous_on_a_send_and_market_orders_fill(
     adapters: ExchangeAdapters, paper_account: PaperAccount, paper_exchange: PaperExchangeAdmin
 ) -> None:
     adapter = connector(adapters, paper_account)
@@ -196,10 +198,20 @@ async def test_duplicate_client_id_on_a_send_is_ambiguous_and_market_buys_are_re
         await adapter.create_order(sent)
     assert (excinfo.value.reason, excinfo.value.venue_code) == ("duplicate_client_order_id", "3111")
     assert len(await venue_orders(paper_exchange, paper_account, sent.client_order_id)) == 1
-    with pytest.raises(PermanentExchangeError) as refused:
-        await adapter.create_order(OrderToSend(SYMBOL, OrderSide.BUY, OrderType.MARKET, D("0.001"),
-                                               None, client_order_id_for(uuid.uuid4())))  # fmt: skip
-    assert refused.value.reason == "not_supported"
+    # A market buy (Coinstore sizes those in quote) goes out as a limit IOC for our
+    # amount, capped 5 % above the best ask; a market sell is a market order.
+    bought = await adapter.create_order(OrderToSend(SYMBOL, OrderSide.BUY, OrderType.MARKET,
+                                                    D("0.001"), None, client_order_id_for(uuid.uuid4())))  # fmt: skip
+    assert (bought.status, bought.filled, bought.average_price) == (
+        VenueOrderStatus.CLOSED, D("0.001"), D(info["bestAsk"]))  # fmt: skip
+    (venue_buy,) = await venue_orders(paper_exchange, paper_account, bought.client_order_id or "")
+    assert (venue_buy["type"], venue_buy["timeInForce"]) == ("LIMIT", "IOC")
+    cap = (D(info["bestAsk"]) * D("1.05")).quantize(D("0.01"), rounding=ROUND_CEILING)
+    assert D(venue_buy["price"]) == cap
+    sold = await adapter.create_order(OrderToSend(SYMBOL, OrderSide.SELL, OrderType.MARKET,
+                                                  D("0.001"), None, client_order_id_for(uuid.uuid4())))  # fmt: skip
+    assert (sold.status, sold.filled, sold.average_price) == (
+        VenueOrderStatus.CLOSED, D("0.001"), D(info["bestBid"]))  # fmt: skip
     with pytest.raises(PermanentExchangeError) as poor:
         await adapter.create_order(limit(OrderSide.BUY, "100", D(info["bestBid"])))
     assert (poor.value.reason, poor.value.venue_code) == ("insufficient_funds", "3113")

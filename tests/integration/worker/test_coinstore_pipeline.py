@@ -2,8 +2,9 @@
 Coinstore dialect over HTTP through the native connector. Every test checks the venue's
 own books (the admin dump), not just ours.
 
-Coinstore has no market buys sized in base, so orders here are limit orders: a buy
-priced above the touch fills at once, one priced far below rests.
+Orders here are mostly limit orders: a buy priced above the touch fills at once, one
+priced far below rests. Market buys (Coinstore sizes them in quote) go out as capped
+limit IOC orders; the first test covers them.
 """
 
 from __future__ import annotations
@@ -79,11 +80,15 @@ async def assert_exactly_once(
     return order
 
 
+@pytest.mark.parametrize("kind", [OrderType.MARKET, OrderType.LIMIT])
 async def test_an_order_is_placed_once_and_filled(
-    worker: WorkerHarness, paper_account: PaperAccount
+    worker: WorkerHarness, paper_account: PaperAccount, kind: OrderType
 ) -> None:
     client_id, credential_id = await coinstore_client(worker, paper_account)
-    order_id = await buy_now(worker, client_id, credential_id, "0.002")
+    if kind is OrderType.MARKET:  # sent as a capped limit IOC (Coinstore sizes these in quote)
+        order_id = await worker.submit(client_id, credential_id, amount="0.002")
+    else:
+        order_id = await buy_now(worker, client_id, credential_id, "0.002")
     await worker.drain(worker.status_is(order_id, "filled"))
     order = await assert_exactly_once(worker, paper_account, order_id)
     assert (order["filled"], order["attempts"]) == (D("0.002"), 1)
