@@ -18,7 +18,8 @@ from types import TracebackType
 
 from aiohttp import web
 
-from paper_exchange import admin_api, binance_api
+from paper_exchange import admin_api, binance_api, coinstore_api
+from paper_exchange.coinstore_errors import COINSTORE
 from paper_exchange.config import PaperConfig, SymbolSpec, default_symbols
 from paper_exchange.middleware import BINANCE, Dialect, dialect_middleware
 from paper_exchange.state import STATE_KEY, PaperState, now_ms
@@ -39,8 +40,11 @@ SHUTDOWN_TIMEOUT_S = 2.0
 
 # The venues' dialects the paper exchange speaks, each under its own path prefix, and the
 # functions that add their routes.
-DIALECTS: tuple[Dialect, ...] = (BINANCE,)
-DIALECT_ROUTES: tuple[Callable[[web.Application], None], ...] = (binance_api.add_routes,)
+DIALECTS: tuple[Dialect, ...] = (BINANCE, COINSTORE)
+DIALECT_ROUTES: tuple[Callable[[web.Application], None], ...] = (
+    binance_api.add_routes,
+    coinstore_api.add_routes,
+)
 
 
 async def _walk_forever(state: PaperState) -> None:

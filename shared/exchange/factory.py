@@ -20,6 +20,7 @@ from shared.exchange.breaker import BreakerRegistry
 from shared.exchange.budget import BudgetRegistry
 from shared.exchange.ccxt_adapter import BINANCE_WEIGHTS, CallObserver, CcxtAdapter, host_of
 from shared.exchange.ccxt_responses import ccxt_client_class
+from shared.exchange.coinstore import CoinstoreAdapter
 from shared.exchange.errors import PermanentExchangeError
 from shared.exchange.http_clients import HttpClients
 from shared.exchange.native import NativeAdapter
@@ -31,7 +32,9 @@ from shared.exchange.types import OpenedCredential
 BINANCE_DIALECT = frozenset({"binance"})
 
 # Venues with a connector of our own (ccxt no longer ships them), by venue code.
-NATIVE_CONNECTORS: dict[str, type[NativeAdapter]] = {}
+NATIVE_CONNECTORS: dict[str, type[NativeAdapter]] = {
+    CoinstoreAdapter.venue: CoinstoreAdapter,
+}
 
 
 @dataclass(frozen=True)
