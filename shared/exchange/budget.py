@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from psycopg_pool import AsyncConnectionPool
 
+from shared.egress import budget_egress
 from shared.exchange.errors import RateLimitedError
 from shared.repositories import venue_budgets
 
@@ -94,24 +95,29 @@ class RequestBudget:
 
 
 class BudgetRegistry:
-    """One RequestBudget per venue host, per process."""
+    """One RequestBudget per (egress, venue host), per process. The egress is the
+    process's own (`TRADEBRIDGE_EGRESS_ID`), or an egress route's for the credentials
+    assigned to one: each route is its own IP at the venue."""
 
     def __init__(self, pool: AsyncConnectionPool, egress: str, **budget_options: float) -> None:
         self._pool = pool
         self._egress = egress
         self._options = budget_options
-        self._budgets: dict[str, RequestBudget] = {}
+        self._budgets: dict[tuple[str, str], RequestBudget] = {}
 
-    def for_venue(self, venue: str, host: str, weight_per_minute: int) -> RequestBudget:
+    def for_venue(
+        self, venue: str, host: str, weight_per_minute: int, *, route: str | None = None
+    ) -> RequestBudget:
         key = f"{venue}@{host}"
-        budget = self._budgets.get(key)
+        egress = budget_egress(route, self._egress)
+        budget = self._budgets.get((egress, key))
         if budget is None:
             budget = RequestBudget(
                 self._pool,
                 key,
-                self._egress,
+                egress,
                 max(int(weight_per_minute * HEADROOM), 1),
                 **self._options,  # type: ignore[arg-type]
             )
-            self._budgets[key] = budget
+            self._budgets[(egress, key)] = budget
         return budget

@@ -7,9 +7,11 @@ so a native connector is added here and nowhere else."""
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import ccxt.async_support as ccxt_async
 
@@ -44,6 +46,28 @@ def override_binance_urls(client: ccxt_async.Exchange, base_url: str) -> None:
     api_urls["public"] = api_urls["private"] = f"{base}/api/v3"
     api_urls["v1"] = f"{base}/api/v1"
     client.urls["api"] = api_urls
+
+
+def ccxt_proxy_settings(proxy_url: str) -> dict[str, str]:
+    """ccxt's proxy option for an egress route's URL. ccxt's async client hands
+    httpProxy/httpsProxy (named after the proxy's own scheme) to aiohttp, and socksProxy
+    to an aiohttp-socks connector, a package the worker must then have installed."""
+    scheme = urlsplit(proxy_url).scheme.lower()
+    if scheme == "http":
+        return {"httpProxy": proxy_url}
+    if scheme == "https":
+        return {"httpsProxy": proxy_url}
+    if scheme in ("socks5", "socks5h"):
+        if importlib.util.find_spec("aiohttp_socks") is None:
+            raise PermanentExchangeError(
+                "a SOCKS egress route needs the aiohttp-socks package on the worker",
+                reason="configuration",
+            )
+        return {"socksProxy": proxy_url}
+    # Never quote the URL: it carries the proxy's password.
+    raise PermanentExchangeError(
+        f"egress route proxy scheme {scheme!r} is not supported", reason="configuration"
+    )
 
 
 def build_ccxt_client(
@@ -82,6 +106,8 @@ def build_ccxt_client(
         settings.update(apiKey=credential.api_key, secret=credential.secret)
         if credential.passphrase:
             settings["password"] = credential.passphrase
+        if credential.proxy_url is not None:
+            settings.update(ccxt_proxy_settings(credential.proxy_url))
     client: ccxt_async.Exchange = klass(settings)
     if environment is CredentialEnvironment.TESTNET:
         client.set_sandbox_mode(True)
@@ -115,26 +141,34 @@ class ExchangeAdapters:
         self._observer = observer
         self._adapters: dict[str, ExchangeAdapter] = {}
 
-    def _wrap(self, venue: str, client: ccxt_async.Exchange) -> ExchangeAdapter:
+    def _wrap(
+        self, venue: str, client: ccxt_async.Exchange, route: str | None = None
+    ) -> ExchangeAdapter:
+        """`route`: the egress route the client's requests leave by (budget and breaker
+        are that route's), None for the process's own egress."""
         host = host_of(client)
         budget = None
         if self.budgets is not None:
-            budget = self.budgets.for_venue(venue, host, self._weight_per_minute.get(venue, 1200))
+            weight = self._weight_per_minute.get(venue, 1200)
+            budget = self.budgets.for_venue(venue, host, weight, route=route)
         return CcxtAdapter(
             client,
             venue=venue,
-            breaker=self.breakers.for_venue(venue, host),
+            breaker=self.breakers.for_venue(venue, host, route),
             budget=budget,
             weights=BINANCE_WEIGHTS if venue in BINANCE_DIALECT else None,
             observer=self._observer(venue) if self._observer else None,
         )
 
     def for_credential(self, credential: OpenedCredential) -> ExchangeAdapter:
-        # Keyed by the key material too, so a rotated secret gets a fresh client.
+        # Keyed by the key material and the egress route too, so a rotated secret or a
+        # credential moved to another route (or a route's new proxy URL) gets a fresh
+        # client. The client it replaces stays until shutdown: a call may be using it.
         fingerprint = hashlib.sha256(
-            f"{credential.api_key}:{credential.secret}".encode()
+            "\0".join((credential.api_key, credential.secret, credential.proxy_url or "")).encode()
         ).hexdigest()
-        key = f"cred:{credential.credential_id}:{fingerprint[:16]}"
+        route = credential.egress_route if credential.proxy_url is not None else None
+        key = f"cred:{credential.credential_id}:{route or ''}:{fingerprint[:16]}"
         adapter = self._adapters.get(key)
         if adapter is None:
             client = build_ccxt_client(
@@ -144,7 +178,7 @@ class ExchangeAdapters:
                 credential=credential,
                 base_url=credential.api_base_url,
             )
-            adapter = self._adapters[key] = self._wrap(credential.exchange, client)
+            adapter = self._adapters[key] = self._wrap(credential.exchange, client, route)
         return adapter
 
     def public(
