@@ -18,6 +18,7 @@ from shared.credentials import open_credential_secrets
 from shared.egress import open_proxy_url
 from shared.errors import NotFoundError
 from shared.exchange.types import OpenedCredential
+from shared.repositories.egress_routes import SealedRoute
 from shared.repositories.order_pipeline import SealedCredential, load_credential
 from shared.sealing import UnsealError, load_private_keys
 from shared.settings import Settings
@@ -100,17 +101,29 @@ class CredentialVault:
         by another IP than the one the operator chose."""
         if row.egress_route_id is None:
             return None
-        route = row.egress_route or str(row.egress_route_id)
-        key = self._keys.get(row.route_key_id or "")
-        if key is None or row.sealed_proxy_url is None:
+        try:
+            return self.open_route(
+                SealedRoute(
+                    id=row.egress_route_id,
+                    name=row.egress_route or str(row.egress_route_id),
+                    sealed_proxy_url=bytes(row.sealed_proxy_url or b""),
+                    key_id=row.route_key_id or "",
+                )
+            )
+        except CredentialUnavailableError as exc:
+            raise CredentialUnavailableError(f"credential {credential_id}: {exc}") from None
+
+    def open_route(self, route: SealedRoute) -> str:
+        """An egress route's proxy URL (it carries the proxy's password: never log it)."""
+        key = self._keys.get(route.key_id)
+        if key is None:
             raise CredentialUnavailableError(
-                f"credential {credential_id}: egress route {route!r} is sealed under key "
-                f"{row.route_key_id!r}, which this worker does not hold"
+                f"egress route {route.name!r} is sealed under key {route.key_id!r}, "
+                "which this worker does not hold"
             )
         try:
-            return open_proxy_url(bytes(row.sealed_proxy_url), key, row.egress_route_id)
+            return open_proxy_url(route.sealed_proxy_url, key, route.id)
         except (UnsealError, UnicodeDecodeError):
             raise CredentialUnavailableError(
-                f"credential {credential_id}: egress route {route!r} does not open with key "
-                f"{row.route_key_id!r}"
+                f"egress route {route.name!r} does not open with key {route.key_id!r}"
             ) from None
