@@ -124,7 +124,7 @@ async def create_route(
     )
 
 
-async def retire_route(conn: AsyncConnection, name: str) -> None:
+async def retire_route(conn: AsyncConnection, name: str) -> EgressRoute:
     """Refused while a usable credential is assigned: its traffic would have no route.
     Run in one transaction (the route row stays locked until the end)."""
     route_id = await repo.lock_active_egress_route(conn, name)
@@ -136,6 +136,9 @@ async def retire_route(conn: AsyncConnection, name: str) -> None:
             f"egress route {name!r} has {assigned} credential(s) assigned; unassign them first"
         )
     await repo.retire_egress_route(conn, route_id)
+    retired = await repo.get_egress_route(conn, route_id)
+    assert retired is not None
+    return retired
 
 
 async def assign_route(conn: AsyncConnection, credential_id: UUID, route_name: str | None) -> None:

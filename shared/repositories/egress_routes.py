@@ -83,6 +83,10 @@ async def get_active_egress_route(conn: AsyncConnection[Any], name: str) -> Egre
     return await fetch_one(conn, EgressRoute, "get_active_egress_route", name=name)
 
 
+async def get_egress_route(conn: AsyncConnection[Any], route_id: UUID) -> EgressRoute | None:
+    return await fetch_one(conn, EgressRoute, "get_egress_route", route_id=route_id)
+
+
 async def lock_active_egress_route(conn: AsyncConnection[Any], name: str) -> UUID | None:
     route_id = await fetch_value(conn, "lock_active_egress_route", name=name)
     return None if route_id is None else UUID(str(route_id))

@@ -28,6 +28,16 @@ SELECT r.id, r.name, r.proxy_display, r.key_id,
 FROM egress_routes r
 WHERE r.name = %(name)s AND r.retired_at IS NULL;
 
+-- name: get_egress_route
+-- By id, retired or not (what a retirement answers with).
+SELECT r.id, r.name, r.proxy_display, r.key_id,
+       (SELECT count(*) FROM exchange_credentials c
+        WHERE c.egress_route_id = r.id AND c.revoked_at IS NULL) AS assigned_credentials,
+       host(r.public_ip) AS public_ip, r.public_ip_seen_at, r.last_checked_at,
+       r.last_check_error, r.created_at, r.updated_at, r.retired_at
+FROM egress_routes r
+WHERE r.id = %(route_id)s;
+
 -- name: lock_active_egress_route
 -- Retirement's first step: the row lock makes a concurrent assignment (whose trigger
 -- reads the route FOR SHARE) either finish before the count that follows, or wait and

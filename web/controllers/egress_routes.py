@@ -81,11 +81,11 @@ class AdminEgressRouteController(Controller):
         "/egress-routes/{name:str}/retire",
         operation_id="adminRetireEgressRoute",
         summary="Retire an egress route (refused while credentials are assigned to it)",
-        status_code=204,
+        status_code=200,
         responses=error_responses(404, 409),
     )
-    async def retire_route(self, conn: Conn, name: FromPath[str]) -> None:
-        await retire_route(conn, name)
+    async def retire_route(self, conn: Conn, name: FromPath[str]) -> EgressRouteRead:
+        return EgressRouteRead.of(await retire_route(conn, name))
 
     @put(
         "/credentials/{credential_id:uuid}/egress-route",

@@ -125,7 +125,7 @@ async def test_a_route_name_is_unique_among_active_routes(web: WebServer) -> Non
         )
         assert again.status_code == 409, again.text
         assert PASSWORD not in again.text
-        assert (await admin.post("/v1/admin/egress-routes/dup-1/retire")).status_code == 204
+        assert (await admin.post("/v1/admin/egress-routes/dup-1/retire")).status_code == 200
         # Retired, its name is free again; the list shows the retired one on request only.
         await create_route(admin, "dup-1")
         active = (await admin.get("/v1/admin/egress-routes")).json()
@@ -169,7 +169,10 @@ async def test_assigning_shows_on_the_credential_and_retiring_waits_for_unassign
         assert (await http.get(f"/v1/credentials/{credential['id']}")).json()[
             "egress_route"
         ] is None
-        assert (await admin.post("/v1/admin/egress-routes/fra-2/retire")).status_code == 204
+        retired = await admin.post("/v1/admin/egress-routes/fra-2/retire")
+        assert retired.status_code == 200, retired.text
+        assert retired.json()["retired_at"] is not None
+        assert retired.json()["assigned_credentials"] == 0
         # A retired route takes no credential and no longer answers by name.
         gone = await admin.put(path, json={"egress_route": "fra-2"})
         assert gone.status_code == 404, gone.text
@@ -202,7 +205,7 @@ async def test_the_database_refuses_a_retired_route_for_a_credential(web: WebSer
     async with web.http(alice.token) as http, web.admin() as admin:
         credential = await create_credential(http)
         route = await create_route(admin, "fra-4")
-        assert (await admin.post("/v1/admin/egress-routes/fra-4/retire")).status_code == 204
+        assert (await admin.post("/v1/admin/egress-routes/fra-4/retire")).status_code == 200
     with pytest.raises(psycopg.errors.CheckViolation):
         await fetch_all(
             web.db_url,
