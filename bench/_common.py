@@ -171,10 +171,11 @@ class PaperExchange:
         response.raise_for_status()
         return response.json()
 
-    async def create_account(self) -> tuple[str, str]:
+    async def create_account(self) -> tuple[str, str, str]:
+        """A funded account: (API key, secret, memo); the memo is BitMart's third part."""
         balances = {"USDT": "100000000", "BTC": "1000", "ETH": "10", "SOL": "100"}
         data = await self.admin("POST", "/accounts", json={"balances": balances})
-        return data["api_key"], data["secret"]
+        return data["api_key"], data["secret"], data["memo"]
 
 
 @dataclass
@@ -187,7 +188,15 @@ class Tenant:
     keys: Any
 
 
-async def make_tenant(db_url: str, api_key: str, secret: str, keys: Any = None) -> Tenant:
+async def make_tenant(
+    db_url: str,
+    api_key: str,
+    secret: str,
+    keys: Any = None,
+    *,
+    venue: str = "binance",
+    memo: str | None = None,
+) -> Tenant:
     from shared.credentials import CredentialSecrets, masked_hint, seal_credential_secrets
     from shared.domain import CredentialEnvironment
     from shared.repositories.credentials import NewCredential, insert_credential
@@ -200,11 +209,13 @@ async def make_tenant(db_url: str, api_key: str, secret: str, keys: Any = None) 
     )
     credential_id = uuid.uuid4()
     sealed = seal_credential_secrets(
-        CredentialSecrets(api_key=api_key, secret=secret),
+        CredentialSecrets(
+            api_key=api_key, secret=secret, memo=memo if venue == "bitmart" else None
+        ),
         load_public_key(keys.public_key_b64),
         credential_id=credential_id,
         client_id=client.id,
-        exchange="binance",
+        exchange=venue,
     )
     async with await psycopg.AsyncConnection.connect(db_url) as conn, conn.transaction():
         await insert_credential(
@@ -212,7 +223,7 @@ async def make_tenant(db_url: str, api_key: str, secret: str, keys: Any = None) 
             NewCredential(
                 id=credential_id,
                 client_id=client.id,
-                exchange="binance",
+                exchange=venue,
                 environment=CredentialEnvironment.PAPER,
                 api_base_url=None,
                 label="paper",

@@ -55,7 +55,7 @@ async def create_bots(db_url: str, paper: PaperExchange, n: int) -> tuple[Any, l
     keys = generate_key_pair()
     bots: list[tuple] = []
     for first in range(0, n, BOTS_PER_ACCOUNT):
-        api_key, secret = await paper.create_account()
+        api_key, secret, _memo = await paper.create_account()
         tenant = await make_tenant(db_url, api_key, secret, keys)
         async with await psycopg.AsyncConnection.connect(db_url) as conn, conn.transaction():
             cur = await conn.execute(

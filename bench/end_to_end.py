@@ -312,7 +312,12 @@ def fresh_db_run(coro_factory: Callable[[str], Awaitable[Any]]) -> Any:
         return aio.run(coro_factory(db_url))
 
 
-async def with_paper(db_url: str, body: Callable[[PaperExchange, Tenant], Awaitable[Any]]) -> Any:
+async def with_paper(
+    db_url: str,
+    body: Callable[[PaperExchange, Tenant], Awaitable[Any]],
+    *,
+    venue: str = "binance",
+) -> Any:
     # Lift the venue budget for this throwaway database only (see the module docstring).
     await scalar(
         db_url,
@@ -320,8 +325,8 @@ async def with_paper(db_url: str, body: Callable[[PaperExchange, Tenant], Awaita
         "RETURNING code",
     )
     with PaperExchange() as paper:
-        api_key, secret = await paper.create_account()
-        tenant = await make_tenant(db_url, api_key, secret)
+        api_key, secret, memo = await paper.create_account()
+        tenant = await make_tenant(db_url, api_key, secret, venue=venue, memo=memo)
         return await body(paper, tenant)
 
 

@@ -44,11 +44,14 @@ from bench.end_to_end import Workers, scalar, wait_count, wakeup_latency, worker
 from shared import aio
 
 
-async def measure(db_url: str, rate: float, seconds: float) -> tuple[list[float], list[float], int]:
+async def measure(
+    db_url: str, rate: float, seconds: float, venue: str = "binance"
+) -> tuple[list[float], list[float], int]:
+    """(POST → venue latencies, wake-up latencies, orders sent) on one paper dialect."""
     wake = await wakeup_latency(db_url)
     with PaperExchange() as paper:
-        api_key, secret = await paper.create_account()
-        tenant = await make_tenant(db_url, api_key, secret)
+        api_key, secret, memo = await paper.create_account()
+        tenant = await make_tenant(db_url, api_key, secret, venue=venue, memo=memo)
         env = worker_env(db_url, paper.url, tenant.keys)
         async with (
             WebProcess(db_url, tenant.keys) as web,

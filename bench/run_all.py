@@ -30,6 +30,7 @@ PLAN: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("ingest", {"seconds": 10.0}, {"seconds": 3.0}),
     ("end_to_end", {"orders": 2000}, {"orders": 200}),
     ("latency", {"rate": 20.0, "seconds": 10.0}, {"rate": 20.0, "seconds": 4.0}),
+    ("venues", {}, {"seconds": 4.0, "orders": 100}),
     ("read_side", {"fills": 1_000_000}, {"fills": 100_000}),
     ("bot_scale", {"seconds": 60.0}, {"bots": [100], "seconds": 30.0}),
     (

@@ -34,6 +34,8 @@ class Account:
     api_key: str
     secret: str
     uid: int
+    # BitMart keys carry a memo their signature covers; one is made for every account.
+    memo: str = ""
     balances: dict[str, Balance] = field(default_factory=dict)
     update_time: int = 0
 
@@ -72,13 +74,22 @@ class AccountStore:
         balances: dict[str, Decimal],
         api_key: str | None = None,
         secret: str | None = None,
+        *,
+        memo: str | None = None,
     ) -> Account:
         key = api_key or new_credential()
         if not valid_key_format(key):
             raise ValueError("api_key must be 1-128 alphanumeric characters")
         if key in self._by_key:
             raise ValueError("api_key already exists")
-        account = Account(api_key=key, secret=secret or new_credential(), uid=self._next_uid)
+        if memo is not None and not (isinstance(memo, str) and 1 <= len(memo) <= 64):
+            raise ValueError("memo must be a string of 1-64 characters")
+        account = Account(
+            api_key=key,
+            secret=secret or new_credential(),
+            uid=self._next_uid,
+            memo=memo or new_credential()[:16],
+        )
         self._next_uid += 1
         for asset, amount in balances.items():
             account.balance(asset).free = amount

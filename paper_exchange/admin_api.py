@@ -108,13 +108,16 @@ async def create_account(request: web.Request) -> web.Response:
     else:
         raise AdminError("balances must be an object of asset -> amount")
     try:
-        account = state.accounts.create(balances, body.get("api_key"), body.get("secret"))
+        account = state.accounts.create(
+            balances, body.get("api_key"), body.get("secret"), memo=body.get("memo")
+        )
     except ValueError as err:
         raise AdminError(str(err)) from None
     return web.json_response(
         {
             "api_key": account.api_key,
             "secret": account.secret,
+            "memo": account.memo,
             "balances": _balances_json(account),
         },
         status=201,

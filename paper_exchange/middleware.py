@@ -1,10 +1,18 @@
-"""What wraps every ``/api/`` request: counters, faults, weight headers, error bodies."""
+"""What wraps every venue API request: counters, faults, error bodies, in each dialect.
+
+The paper exchange speaks several venues' REST dialects over one engine. A
+:class:`Dialect` says where its routes live (a path prefix), which header carries the
+API key (faults and counters are per key), and how its venue spells an error or an
+injected ``http_*`` fault. Everything else a fault does (drop, hang, delay, process then
+drop / 504 / hang) is the same in every dialect, and lives here once.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -15,6 +23,21 @@ from paper_exchange.state import STATE_KEY, PaperState, now_ms
 from paper_exchange.weights import request_weight
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    prefix: str  # every route of the dialect starts with it, e.g. "/api/"
+    api_key_header: str
+    # The venue's answer for an error its handlers (or the shared engine) raised; None
+    # for an exception the dialect does not know, which then propagates.
+    render_error: Callable[[Exception], web.Response | None]
+    # The venue's answer for an injected http_503 / http_500 / http_429 / http_418.
+    render_fault: Callable[[Fault], web.Response]
+    # Binance's request weights: counted, limited and reported in X-MBX-USED-WEIGHT.
+    counts_weight: bool = False
+
 
 GATEWAY_TIMEOUT_HTML = (
     "<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n"
@@ -40,11 +63,13 @@ async def _hang(state: PaperState, seconds: float) -> None:
         await asyncio.wait_for(state.shutdown.wait(), timeout=seconds)
 
 
-def _error_response(err: errors.BinanceError) -> web.Response:
+def _binance_error(err: Exception) -> web.Response | None:
+    if not isinstance(err, errors.BinanceError):
+        return None
     return web.json_response(err.body(), status=err.status, headers=err.headers)
 
 
-def _fault_response(fault: Fault) -> web.Response:
+def _binance_fault(fault: Fault) -> web.Response:
     retry = {"Retry-After": str(fault.retry_after_s)}
     if fault.kind == "http_503":
         body = fault.body if fault.body is not None else {"msg": "Service Unavailable."}
@@ -64,52 +89,76 @@ def _fault_response(fault: Fault) -> web.Response:
     return web.json_response(body, status=418, headers=retry)
 
 
-async def _run(request: web.Request, handler: Handler, state: PaperState) -> web.StreamResponse:
-    query = dict(parse_qsl(request.rel_url.raw_query_string))
-    weight = request_weight(request.method, request.path, query)
-    used = state.used_weight.add(weight, now_ms())
-    limit = state.config.weight_limit_1m
+BINANCE = Dialect(
+    name="binance",
+    prefix="/api/",
+    api_key_header="X-MBX-APIKEY",
+    render_error=_binance_error,
+    render_fault=_binance_fault,
+    counts_weight=True,
+)
+
+
+async def _run(
+    request: web.Request, handler: Handler, state: PaperState, dialect: Dialect
+) -> web.StreamResponse:
+    used: int | None = None
     try:
-        if limit is not None and used > limit:
-            raise errors.too_many_requests(limit)
+        if dialect.counts_weight:
+            query = dict(parse_qsl(request.rel_url.raw_query_string))
+            weight = request_weight(request.method, request.path, query)
+            used = state.used_weight.add(weight, now_ms())
+            limit = state.config.weight_limit_1m
+            if limit is not None and used > limit:
+                raise errors.too_many_requests(limit)
         response = await handler(request)
-    except errors.BinanceError as err:
-        response = _error_response(err)
-    response.headers["X-MBX-USED-WEIGHT"] = str(used)
-    response.headers["X-MBX-USED-WEIGHT-1M"] = str(used)
+    except Exception as err:
+        rendered = dialect.render_error(err)
+        if rendered is None:
+            raise
+        response = rendered
+    if used is not None:
+        response.headers["X-MBX-USED-WEIGHT"] = str(used)
+        response.headers["X-MBX-USED-WEIGHT-1M"] = str(used)
     return response
 
 
-@web.middleware
-async def binance_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if not request.path.startswith("/api/"):
-        return await handler(request)
-    state = request.app[STATE_KEY]
-    if request.body_exists:
-        # Read (and cache) the body now: a request the venue received stays processable
-        # after the client hung up during an injected delay.
-        await request.read()
-    api_key = request.headers.get("X-MBX-APIKEY") or None
-    state.counters.record(request.method, request.path, api_key)
-    fault = state.faults.take(request.method, request.path, api_key)
-    if fault is None:
-        return await _run(request, handler, state)
-    if fault.kind.startswith("http_"):
-        return _fault_response(fault)
-    if fault.kind == "drop":
-        return drop_connection(request)
-    if fault.kind == "hang":
-        await _hang(state, fault.hang_s)
-        return drop_connection(request)
-    if fault.kind == "delay":
-        await asyncio.sleep(fault.delay_s)
-    assert fault.kind in PROCESSING_KINDS
-    response = await _run(request, handler, state)
-    if fault.kind == "accept_then_drop":
-        return drop_connection(request)
-    if fault.kind == "accept_then_504":
-        return web.Response(text=GATEWAY_TIMEOUT_HTML, status=504, content_type="text/html")
-    if fault.kind == "accept_then_hang":
-        await _hang(state, fault.hang_s)
-        return drop_connection(request)
-    return response
+def dialect_middleware(dialects: Sequence[Dialect]) -> Callable[..., Awaitable[web.StreamResponse]]:
+    """The middleware for every dialect's routes; other paths (the admin API) pass by."""
+
+    @web.middleware
+    async def venue_api(request: web.Request, handler: Handler) -> web.StreamResponse:
+        dialect = next((d for d in dialects if request.path.startswith(d.prefix)), None)
+        if dialect is None:
+            return await handler(request)
+        state = request.app[STATE_KEY]
+        if request.body_exists:
+            # Read (and cache) the body now: a request the venue received stays
+            # processable after the client hung up during an injected delay.
+            await request.read()
+        api_key = request.headers.get(dialect.api_key_header) or None
+        state.counters.record(request.method, request.path, api_key)
+        fault = state.faults.take(request.method, request.path, api_key)
+        if fault is None:
+            return await _run(request, handler, state, dialect)
+        if fault.kind.startswith("http_"):
+            return dialect.render_fault(fault)
+        if fault.kind == "drop":
+            return drop_connection(request)
+        if fault.kind == "hang":
+            await _hang(state, fault.hang_s)
+            return drop_connection(request)
+        if fault.kind == "delay":
+            await asyncio.sleep(fault.delay_s)
+        assert fault.kind in PROCESSING_KINDS
+        response = await _run(request, handler, state, dialect)
+        if fault.kind == "accept_then_drop":
+            return drop_connection(request)
+        if fault.kind == "accept_then_504":
+            return web.Response(text=GATEWAY_TIMEOUT_HTML, status=504, content_type="text/html")
+        if fault.kind == "accept_then_hang":
+            await _hang(state, fault.hang_s)
+            return drop_connection(request)
+        return response
+
+    return venue_api

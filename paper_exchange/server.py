@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -20,7 +20,7 @@ from aiohttp import web
 
 from paper_exchange import admin_api, binance_api
 from paper_exchange.config import PaperConfig, SymbolSpec, default_symbols
-from paper_exchange.middleware import binance_middleware
+from paper_exchange.middleware import BINANCE, Dialect, dialect_middleware
 from paper_exchange.state import STATE_KEY, PaperState, now_ms
 
 __all__ = [
@@ -36,6 +36,11 @@ __all__ = [
 log = logging.getLogger("paper_exchange")
 
 SHUTDOWN_TIMEOUT_S = 2.0
+
+# The venues' dialects the paper exchange speaks, each under its own path prefix, and the
+# functions that add their routes.
+DIALECTS: tuple[Dialect, ...] = (BINANCE,)
+DIALECT_ROUTES: tuple[Callable[[web.Application], None], ...] = (binance_api.add_routes,)
 
 
 async def _walk_forever(state: PaperState) -> None:
@@ -63,10 +68,11 @@ async def _release_hangs(app: web.Application) -> None:
 
 
 def create_app(config: PaperConfig | None = None) -> web.Application:
-    """The paper exchange as an aiohttp application (Binance API + ``/_admin``)."""
-    app = web.Application(middlewares=[binance_middleware, admin_api.admin_errors])
+    """The paper exchange as an aiohttp application (each dialect's API + ``/_admin``)."""
+    app = web.Application(middlewares=[dialect_middleware(DIALECTS), admin_api.admin_errors])
     app[STATE_KEY] = PaperState.build(config or PaperConfig())
-    binance_api.add_routes(app)
+    for add_routes in DIALECT_ROUTES:
+        add_routes(app)
     admin_api.add_routes(app)
     app.cleanup_ctx.append(_random_walk)
     app.on_shutdown.append(_release_hangs)

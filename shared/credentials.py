@@ -29,8 +29,12 @@ from shared.repositories.credentials import Credential, NewCredential, insert_cr
 from shared.sealing import credential_info, seal, unseal
 from shared.validation import FieldValidationError
 
-# The paper exchange speaks Binance's dialect only.
-PAPER_VENUES = frozenset({Venue.BINANCE})
+# The venues whose dialect the paper exchange speaks.
+PAPER_VENUES = frozenset({Venue.BINANCE, Venue.BITMART, Venue.COINSTORE})
+# Venues with no spot sandbox: their keys are live or paper.
+NO_TESTNET_VENUES = frozenset({Venue.BITMART, Venue.COINSTORE})
+# Venues whose API keys come with a memo the signature covers, besides key and secret.
+MEMO_VENUES = frozenset({Venue.BITMART})
 
 _MASK = "\u2022\u2022\u2022\u2022"  # "••••"
 
@@ -39,6 +43,7 @@ class CredentialSecrets(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     api_key: str
     secret: str
     passphrase: str | None = None
+    memo: str | None = None
 
     def __repr__(self) -> str:
         # Never let a traceback or a log line print the values.
@@ -76,13 +81,24 @@ def open_credential_secrets(
 
 
 def check_venue(exchange: str) -> Venue:
+    """The venue named `exchange`, in any letter case: codes are lower case everywhere,
+    and a key saved as "BitMart" must route to bitmart, never to nothing."""
     try:
-        return Venue(exchange)
+        return Venue(exchange.lower())
     except ValueError:
         supported = ", ".join(venue.value for venue in Venue)
         raise FieldValidationError(
             "exchange", f"unsupported venue {exchange!r}; supported: {supported}"
         ) from None
+
+
+def check_memo(venue: Venue, memo: str | None) -> None:
+    if venue in MEMO_VENUES and not memo:
+        raise FieldValidationError(
+            "memo", f"{venue.value} API keys have a memo (chosen when the key was created)"
+        )
+    if venue not in MEMO_VENUES and memo is not None:
+        raise FieldValidationError("memo", f"{venue.value} API keys have no memo")
 
 
 def url_origin(url: str) -> str | None:
@@ -147,9 +163,15 @@ async def register_credential(
 ) -> Credential:
     venue = check_venue(exchange)
     if environment is CredentialEnvironment.PAPER and venue not in PAPER_VENUES:
+        dialects = ", ".join(sorted(PAPER_VENUES))
         raise FieldValidationError(
-            "environment", "paper is available for binance only (the paper exchange's dialect)"
+            "environment", f"paper is available for {dialects} (the paper exchange's dialects)"
         )
+    if environment is CredentialEnvironment.TESTNET and venue in NO_TESTNET_VENUES:
+        raise FieldValidationError(
+            "environment", f"{venue.value} has no testnet; use live or paper"
+        )
+    check_memo(venue, secrets.memo)
     base_url = check_api_base_url(
         api_base_url, environment=environment, allowed=allowed_api_base_urls
     )

@@ -20,12 +20,16 @@ class Venue(StrEnum):
     KUCOIN = "kucoin"
     GATEIO = "gateio"
     MEXC = "mexc"
+    # Native connectors (shared.exchange.factory.NATIVE_CONNECTORS): ccxt no longer ships them.
+    BITMART = "bitmart"
+    COINSTORE = "coinstore"
 
 
 class CredentialEnvironment(StrEnum):
     LIVE = "live"
     TESTNET = "testnet"
-    # The local paper exchange (Binance dialect); its URL comes from settings, never a caller.
+    # The local paper exchange (it speaks the dialect of each venue in
+    # shared.credentials.PAPER_VENUES); its URL comes from settings, never a caller.
     PAPER = "paper"
 
 

@@ -20,13 +20,13 @@ import structlog
 from shared.settings import Settings
 
 SECRET_KEY_PATTERN = re.compile(
-    r"(secret|password|passphrase|token|api_?key|authorization|private_?key|signature|sealed)",
+    r"(secret|password|passphrase|memo|token|api_?key|authorization|private_?key|signature|sealed)",
     re.IGNORECASE,
 )
 REDACTED = "[redacted]"
 # Inline forms that slip into messages: "secret=...", "Bearer abc", "X-MBX-APIKEY: ...".
 _INLINE_SECRET = re.compile(
-    r"(?i)(bearer\s+|(?:secret|password|passphrase|api_?key|signature|token)[\"']?\s*[=:]\s*[\"']?)"
+    r"(?i)(bearer\s+|(?:secret|password|passphrase|memo|api_?key|signature|token)[\"']?\s*[=:]\s*[\"']?)"
     r"[A-Za-z0-9._~+/=-]{6,}"
 )
 

@@ -1,7 +1,8 @@
 """`tradebridge dev`: everything on one machine, in one command.
 
 Embedded Postgres (unless DATABASE_URL is set) → migrations → the paper exchange → demo
-data (a client with a fresh token, a credential on the paper exchange) → web and worker
+data (tradebridge.dev_demo: a client with a fresh token, a paper credential and demo
+bots per venue dialect) → web and worker
 as separate processes, as in production → one demo order through the HTTP API. Ctrl-C
 stops every child and leaves nothing running.
 
@@ -31,29 +32,26 @@ from urllib.parse import urlsplit
 import httpx
 import psycopg
 
-from shared.credentials import CredentialSecrets, masked_hint, seal_credential_secrets
 from shared.db.embedded import drop_database, ensure_database, with_database
 from shared.db.migrate import migrate
 from shared.db.resolve import with_resolved_database
-from shared.domain import CredentialEnvironment
 from shared.errors import ConfigurationError
-from shared.repositories.clients import create_client, get_client_by_name, issue_api_token
-from shared.repositories.credentials import (
-    NewCredential,
-    get_usable_credential_by_label,
-    insert_credential,
-)
-from shared.sealing import generate_key_pair, load_public_key
+from shared.sealing import generate_key_pair
 from shared.settings import PRIVATE_SEALING_ENV_VARS, Settings
+from tradebridge.dev_demo import demo_data, paper_account_body, start_demo_bots
 
 DEV_ENV = Path(".tradebridge/dev.env")
-DEMO_CLIENT = "demo"
 
 
 def _dev_secrets() -> dict[str, str]:
     if DEV_ENV.exists():
         lines = DEV_ENV.read_text().splitlines()
-        return dict(line.split("=", 1) for line in lines if "=" in line)
+        values = dict(line.split("=", 1) for line in lines if "=" in line)
+        if "PAPER_MEMO" not in values:  # written before the paper exchange spoke BitMart
+            values["PAPER_MEMO"] = secrets.token_hex(8)
+            with DEV_ENV.open("a") as file:
+                file.write(f"PAPER_MEMO={values['PAPER_MEMO']}\n")
+        return values
     pair = generate_key_pair()
     values = {
         "TRADEBRIDGE_SEALING_KEY_ID": pair.key_id,
@@ -62,6 +60,7 @@ def _dev_secrets() -> dict[str, str]:
         "TRADEBRIDGE_ADMIN_TOKEN": "tbadmin_" + secrets.token_urlsafe(24),
         "PAPER_API_KEY": secrets.token_hex(32),
         "PAPER_SECRET": secrets.token_hex(32),
+        "PAPER_MEMO": secrets.token_hex(8),
     }
     DEV_ENV.parent.mkdir(exist_ok=True)
     DEV_ENV.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
@@ -79,66 +78,6 @@ def _wait_http(url: str, seconds: float = 30) -> None:
             pass
         time.sleep(0.2)
     raise RuntimeError(f"{url} did not come up in {seconds:.0f}s")
-
-
-async def _demo_data(database_url: str, keys: dict[str, str]) -> tuple[str, str]:
-    """A fresh token for the demo client, and the id of its paper credential."""
-    async with await psycopg.AsyncConnection.connect(database_url) as conn:
-        client = await get_client_by_name(conn, DEMO_CLIENT) or await create_client(
-            conn, DEMO_CLIENT
-        )
-        issued = await issue_api_token(conn, client.id, label=f"dev {time.strftime('%F %T')}")
-        existing = await get_usable_credential_by_label(conn, client.id, "paper")
-        if existing is not None:
-            return issued.token, str(existing.id)
-        credential_id = uuid.uuid4()
-        sealed = seal_credential_secrets(
-            CredentialSecrets(api_key=keys["PAPER_API_KEY"], secret=keys["PAPER_SECRET"]),
-            load_public_key(keys["TRADEBRIDGE_SEALING_PUBLIC_KEY"]),
-            credential_id=credential_id,
-            client_id=client.id,
-            exchange="binance",
-        )
-        await insert_credential(
-            conn,
-            NewCredential(
-                id=credential_id, client_id=client.id, exchange="binance",
-                environment=CredentialEnvironment.PAPER, api_base_url=None, label="paper",
-                sealed_secret=sealed, key_id=keys["TRADEBRIDGE_SEALING_KEY_ID"],
-                masked_hint=masked_hint(keys["PAPER_API_KEY"]),
-            ),
-        )  # fmt: skip
-        return issued.token, str(credential_id)
-
-
-DEMO_BOTS = (
-    ("demo-spread", "spread", {"spread_bps": "20", "order_size": "0.01", "levels": 1,
-                               "refresh_interval_s": 5, "inventory_skew_bps": "5"}),
-    ("demo-volume", "volume", {"daily_notional_target": "50000", "min_slice": "50",
-                               "max_slice": "150", "min_interval_s": 3, "max_interval_s": 8,
-                               "price_band_bps": "10"}),
-)  # fmt: skip
-
-
-def _demo_bots(web_url: str, token: str, credential_id: str) -> list[str]:
-    """A spread bot and a volume bot on the paper exchange, created once and (re)started."""
-    headers = {"Authorization": f"Bearer {token}"}
-    existing = {b["name"]: b["id"] for b in httpx.get(f"{web_url}/v1/bots", headers=headers).json()}
-    started = []
-    for name, kind, config in DEMO_BOTS:
-        bot_id = existing.get(name)
-        if bot_id is None:
-            created = httpx.post(
-                f"{web_url}/v1/bots",
-                headers=headers,
-                json={"name": name, "kind": kind, "credential_id": credential_id,
-                      "symbol": "BTC/USDT", "config": config},
-            )  # fmt: skip
-            created.raise_for_status()
-            bot_id = created.json()["id"]
-        httpx.post(f"{web_url}/v1/bots/{bot_id}/start", headers=headers).raise_for_status()
-        started.append(f"{name} {bot_id}")
-    return started
 
 
 def reset_dev(database_url: str) -> None:
@@ -253,20 +192,16 @@ def run_dev(settings: Settings, *, reset: bool = False) -> int:
     try:
         start(["paper-exchange", "--port", str(paper_port)], env)
         _wait_http(f"{paper_url}/api/v3/ping")
-        httpx.post(
-            f"{paper_url}/_admin/accounts",
-            json={"api_key": keys["PAPER_API_KEY"], "secret": keys["PAPER_SECRET"],
-                  "balances": {"USDT": "1000000", "BTC": "10", "ETH": "100", "SOL": "1000"}},
-        )  # fmt: skip
-        token, credential_id = asyncio.run(_demo_data(settings.database_url, keys))
+        httpx.post(f"{paper_url}/_admin/accounts", json=paper_account_body(keys))
+        token, credential_ids = asyncio.run(demo_data(settings.database_url, keys))
         start(["web"], web_env)
         start(["worker"], env)
         _wait_http(f"{web_url}/health")
-        bots = _demo_bots(web_url, token, credential_id)
+        bots = start_demo_bots(web_url, token, credential_ids)
         demo_order = httpx.post(
             f"{web_url}/v1/orders",
             headers={"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex},
-            json={"credential_id": credential_id, "symbol": "BTC/USDT", "side": "buy",
+            json={"credential_id": credential_ids["paper"], "symbol": "BTC/USDT", "side": "buy",
                   "type": "market", "amount": "0.01"},
         )  # fmt: skip
         # The worker's start-up lines come before the banner, not over it.

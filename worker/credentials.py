@@ -88,6 +88,7 @@ class CredentialVault:
             api_key=secrets.api_key,
             secret=secrets.secret,
             passphrase=secrets.passphrase,
+            memo=secrets.memo,
             api_base_url=row.api_base_url,
             key_id=row.key_id,
             egress_route=row.egress_route if proxy_url is not None else None,

@@ -95,9 +95,10 @@ class RequestBudget:
 
 
 class BudgetRegistry:
-    """One RequestBudget per (egress, venue host), per process. The egress is the
-    process's own (`TRADEBRIDGE_EGRESS_ID`), or an egress route's for the credentials
-    assigned to one: each route is its own IP at the venue."""
+    """One RequestBudget per (budget key, egress), per process. The key is a venue host,
+    or a host's endpoint group; the egress is the process's own (`TRADEBRIDGE_EGRESS_ID`),
+    or an egress route's (`route:<name>`) for the credentials assigned to one: each route
+    is its own IP at the venue."""
 
     def __init__(self, pool: AsyncConnectionPool, egress: str, **budget_options: float) -> None:
         self._pool = pool
@@ -108,16 +109,29 @@ class BudgetRegistry:
     def for_venue(
         self, venue: str, host: str, weight_per_minute: int, *, route: str | None = None
     ) -> RequestBudget:
-        key = f"{venue}@{host}"
-        egress = budget_egress(route, self._egress)
-        budget = self._budgets.get((egress, key))
-        if budget is None:
-            budget = RequestBudget(
+        return self.for_key(f"{venue}@{host}", weight_per_minute, route=route)
+
+    def for_key(
+        self,
+        key: str,
+        weight_per_minute: int,
+        *,
+        egress: str | None = None,
+        route: str | None = None,
+    ) -> RequestBudget:
+        """The budget named `key`: a venue host, or a host's endpoint group (see
+        shared.exchange.native). `route`: the egress route the requests leave by, None for
+        this process's egress. `egress` overrides both for limits a venue counts per API
+        key rather than per IP (every egress shares them)."""
+        egress = egress or budget_egress(route, self._egress)
+        found = self._budgets.get((key, egress))
+        if found is None:
+            found = RequestBudget(
                 self._pool,
                 key,
                 egress,
                 max(int(weight_per_minute * HEADROOM), 1),
                 **self._options,  # type: ignore[arg-type]
             )
-            self._budgets[(egress, key)] = budget
-        return budget
+            self._budgets[(key, egress)] = found
+        return found

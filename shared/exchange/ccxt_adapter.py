@@ -73,6 +73,9 @@ class CcxtAdapter:
     """shared.exchange.protocol.ExchangeAdapter over a ccxt client; built only by
     shared.exchange.factory."""
 
+    # Binance refuses a request older than recvWindow, which the configured settle time covers.
+    min_settle_s = 0.0
+
     def __init__(
         self,
         client: ccxt_async.Exchange,

@@ -192,21 +192,43 @@ def classify_ccxt_error(
             (r for (v, needle), r in VENUE_OVERRIDES.items() if v == venue and needle in text),
             rule_for(type(exc)),
         )
-    outcome = rule.on_send if sends_order else rule.on_read
-    message = redact_text(text)[:_MAX_MESSAGE]
     code_match = _VENUE_CODE.search(text)
+    return error_for_rule(
+        rule,
+        sends_order=sends_order,
+        message=text,
+        error_class=type(exc).__name__,
+        venue_code=venue_code or (code_match.group(1) if code_match else None),
+        retry_after_s=retry_after_s,
+        not_found=isinstance(exc, ccxt.OrderNotFound),
+    )
+
+
+def error_for_rule(
+    rule: Rule,
+    *,
+    sends_order: bool,
+    message: str,
+    error_class: str,
+    venue_code: str | None = None,
+    retry_after_s: float | None = None,
+    not_found: bool = False,
+) -> ExchangeCallError:
+    """The project error a venue's answer maps to, once its rule is known: the one
+    constructor the ccxt map and the native connectors' tables share."""
+    outcome = rule.on_send if sends_order else rule.on_read
     klass: type[ExchangeCallError]
-    if isinstance(exc, ccxt.OrderNotFound):
+    if not_found or rule.reason == "order_not_found":
         klass = OrderNotFoundError
     elif rule.reason in ("rate_limited", "ip_banned"):
         klass = RateLimitedError
     else:
         klass = _CLASS_FOR_OUTCOME[outcome]
     return klass(
-        message,
+        redact_text(message)[:_MAX_MESSAGE],
         reason=rule.reason,
-        error_class=type(exc).__name__,
-        venue_code=venue_code or (code_match.group(1) if code_match else None),
+        error_class=error_class,
+        venue_code=venue_code,
         venue_wide=rule.venue_wide,
         retry_after_s=retry_after_s,
     )

@@ -1,11 +1,13 @@
 """Builds and caches adapters: one ccxt client per credential, one keyless client per
-venue endpoint for public data, all closed together at shutdown.
+venue endpoint for public data, all closed together at shutdown. Venues ccxt lacks get a
+native connector (NATIVE_CONNECTORS) over HTTP clients shared per host.
 
 The one place that names a concrete adapter: callers get the ExchangeAdapter protocol,
 so a native connector is added here and nowhere else."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 from collections.abc import Callable, Mapping
@@ -21,12 +23,17 @@ from shared.exchange.budget import BudgetRegistry
 from shared.exchange.ccxt_adapter import BINANCE_WEIGHTS, CallObserver, CcxtAdapter, host_of
 from shared.exchange.ccxt_responses import ccxt_client_class
 from shared.exchange.errors import PermanentExchangeError
+from shared.exchange.http_clients import HttpClients
+from shared.exchange.native import NativeAdapter
 from shared.exchange.protocol import ExchangeAdapter
 from shared.exchange.types import OpenedCredential
 
 # Venues whose REST dialect is Binance Spot: a base URL override (paper exchange, or an
 # allowed regional endpoint) is only meaningful for these.
 BINANCE_DIALECT = frozenset({"binance"})
+
+# Venues with a connector of our own (ccxt no longer ships them), by venue code.
+NATIVE_CONNECTORS: dict[str, type[NativeAdapter]] = {}
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,17 @@ def override_binance_urls(client: ccxt_async.Exchange, base_url: str) -> None:
     client.urls["api"] = api_urls
 
 
+def require_socks_support(proxy_url: str, *, module: str, package: str) -> None:
+    """SOCKS is an optional extra of each HTTP library: refuse a SOCKS route clearly (a
+    configuration error, never a retry) when this worker lacks it."""
+    is_socks = urlsplit(proxy_url).scheme.lower().startswith("socks")
+    if is_socks and importlib.util.find_spec(module) is None:
+        raise PermanentExchangeError(
+            f"a SOCKS egress route needs the {package} package on the worker",
+            reason="configuration",
+        )
+
+
 def ccxt_proxy_settings(proxy_url: str) -> dict[str, str]:
     """ccxt's proxy option for an egress route's URL. ccxt's async client hands
     httpProxy/httpsProxy (named after the proxy's own scheme) to aiohttp, and socksProxy
@@ -58,11 +76,7 @@ def ccxt_proxy_settings(proxy_url: str) -> dict[str, str]:
     if scheme == "https":
         return {"httpsProxy": proxy_url}
     if scheme in ("socks5", "socks5h"):
-        if importlib.util.find_spec("aiohttp_socks") is None:
-            raise PermanentExchangeError(
-                "a SOCKS egress route needs the aiohttp-socks package on the worker",
-                reason="configuration",
-            )
+        require_socks_support(proxy_url, module="aiohttp_socks", package="aiohttp-socks")
         return {"socksProxy": proxy_url}
     # Never quote the URL: it carries the proxy's password.
     raise PermanentExchangeError(
@@ -140,6 +154,7 @@ class ExchangeAdapters:
         self._weight_per_minute = weight_per_minute
         self._observer = observer
         self._adapters: dict[str, ExchangeAdapter] = {}
+        self.http_clients = HttpClients(timeout_s=config.timeout_ms / 1000)
 
     def _wrap(
         self, venue: str, client: ccxt_async.Exchange, route: str | None = None
@@ -171,14 +186,13 @@ class ExchangeAdapters:
         key = f"cred:{credential.credential_id}:{route or ''}:{fingerprint[:16]}"
         adapter = self._adapters.get(key)
         if adapter is None:
-            client = build_ccxt_client(
+            adapter = self._adapters[key] = self._build(
                 credential.exchange,
                 credential.environment,
-                config=self.config,
                 credential=credential,
                 base_url=credential.api_base_url,
+                route=route,
             )
-            adapter = self._adapters[key] = self._wrap(credential.exchange, client, route)
         return adapter
 
     def public(
@@ -188,11 +202,65 @@ class ExchangeAdapters:
         key = f"public:{venue}:{environment.value}:{base_url or ''}"
         adapter = self._adapters.get(key)
         if adapter is None:
-            client = build_ccxt_client(venue, environment, config=self.config, base_url=base_url)
-            adapter = self._adapters[key] = self._wrap(venue, client)
+            adapter = self._adapters[key] = self._build(venue, environment, base_url=base_url)
         return adapter
+
+    def _build(
+        self,
+        venue: str,
+        environment: CredentialEnvironment,
+        *,
+        credential: OpenedCredential | None = None,
+        base_url: str | None = None,
+        route: str | None = None,
+    ) -> ExchangeAdapter:
+        """`route`: the credential's egress route (its proxy is on the credential)."""
+        native = NATIVE_CONNECTORS.get(venue)
+        if native is not None:
+            return self._native(
+                native, environment, credential=credential, base_url=base_url, route=route
+            )
+        client = build_ccxt_client(
+            venue, environment, config=self.config, credential=credential, base_url=base_url
+        )
+        return self._wrap(venue, client, route)
+
+    def _native(
+        self,
+        connector: type[NativeAdapter],
+        environment: CredentialEnvironment,
+        *,
+        credential: OpenedCredential | None,
+        base_url: str | None,
+        route: str | None = None,
+    ) -> NativeAdapter:
+        if environment is CredentialEnvironment.PAPER:
+            base_url = self.config.paper_exchange_url.rstrip("/") + connector.PAPER_PREFIX
+        elif environment is CredentialEnvironment.TESTNET:
+            raise PermanentExchangeError(
+                f"{connector.venue} has no testnet; use paper", reason="configuration"
+            )
+        base_url = base_url or connector.LIVE_BASE_URL
+        host = urlsplit(base_url).netloc
+        proxy_url = credential.proxy_url if credential is not None else None
+        if proxy_url is not None:
+            require_socks_support(proxy_url, module="socksio", package="socksio")
+        budgets = (
+            functools.partial(self.budgets.for_key, route=route)
+            if self.budgets is not None
+            else None
+        )
+        return connector(
+            self.http_clients.get(base_url, proxy_url),
+            base_url=base_url,
+            credential=credential,
+            breaker=self.breakers.for_venue(connector.venue, host, route),
+            budgets=budgets,
+            observer=self._observer(connector.venue) if self._observer else None,
+        )
 
     async def close_all(self) -> None:
         adapters, self._adapters = list(self._adapters.values()), {}
         for adapter in adapters:
             await adapter.close()
+        await self.http_clients.close_all()

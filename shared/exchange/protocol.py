@@ -36,6 +36,14 @@ class ExchangeAdapter(Protocol):
         """The endpoint's host: breakers, budgets and cached market data are per host."""
         ...
 
+    @property
+    def min_settle_s(self) -> float:
+        """How long the venue may still act on an order request we lost, at least: the
+        pipeline waits this long (or its configured settle time, if longer) before "not
+        found by client order id" may mean "never arrived". 0 where the configured time
+        already covers it (Binance: timestamp + recvWindow)."""
+        ...
+
     def bypassing_breaker(self) -> Self:
         """The same adapter (session, budget, markets) with calls that neither wait on the
         venue's breaker nor count toward it: only for cancels under an engaged kill

@@ -137,6 +137,7 @@ class OpenedCredential:
     api_key: str = field(repr=False)
     secret: str = field(repr=False)
     passphrase: str | None = field(default=None, repr=False)
+    memo: str | None = field(default=None, repr=False)  # BitMart signs it with every request
     api_base_url: str | None = None
     key_id: str | None = None
     # The egress route all of its venue traffic leaves by (shared.egress), if assigned:

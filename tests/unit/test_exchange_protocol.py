@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import ast
 import inspect
+import typing
 from pathlib import Path
+
+import pytest
 
 from shared.domain import CredentialEnvironment
 from shared.exchange.breaker import BreakerRegistry
 from shared.exchange.ccxt_adapter import CcxtAdapter
-from shared.exchange.factory import ExchangeAdapters, ExchangeLayerConfig
+from shared.exchange.factory import NATIVE_CONNECTORS, ExchangeAdapters, ExchangeLayerConfig
 from shared.exchange.protocol import ExchangeAdapter
 
 REPO = Path(__file__).resolve().parents[2]
@@ -99,7 +102,13 @@ def _protocol_members() -> list[str]:
     )
 
 
-def test_the_ccxt_adapter_satisfies_the_protocol() -> None:
+def _every_venue_connector() -> list[str]:
+    """A ccxt venue, and every venue with a native connector."""
+    return ["binance", *sorted(NATIVE_CONNECTORS)]
+
+
+@pytest.mark.parametrize("venue", _every_venue_connector())
+def test_every_adapter_satisfies_the_protocol(venue: str) -> None:
     adapters = ExchangeAdapters(
         ExchangeLayerConfig(paper_exchange_url="http://127.0.0.1:1"),
         breakers=BreakerRegistry(),
@@ -107,20 +116,23 @@ def test_the_ccxt_adapter_satisfies_the_protocol() -> None:
         weight_per_minute={},
     )
     # Building an adapter makes no request.
-    adapter = adapters.public("binance", CredentialEnvironment.PAPER)
-    assert isinstance(adapter, CcxtAdapter)
+    adapter = adapters.public(venue, CredentialEnvironment.PAPER)
+    concrete = type(adapter)
+    assert concrete is (CcxtAdapter if venue == "binance" else NATIVE_CONNECTORS[venue])
     assert isinstance(adapter, ExchangeAdapter)
     assert isinstance(adapter.bypassing_breaker(), ExchangeAdapter)
     # runtime_checkable only checks that the names exist: the signatures must match too.
     for name in _protocol_members():
         declared = inspect.getattr_static(ExchangeAdapter, name, None)
-        if not callable(declared):
-            assert isinstance(getattr(adapter, name), str), name
+        if isinstance(declared, property):
+            expected = typing.get_type_hints(declared.fget)["return"]
+            assert isinstance(getattr(adapter, name), expected), name
             continue
+        assert callable(declared), name
         assert inspect.iscoroutinefunction(declared) == inspect.iscoroutinefunction(
-            getattr(CcxtAdapter, name)
+            getattr(concrete, name)
         ), name
-        assert inspect.signature(getattr(CcxtAdapter, name)) == inspect.signature(declared), name
+        assert inspect.signature(getattr(concrete, name)) == inspect.signature(declared), name
 
 
 def _adapter_members_the_worker_uses() -> set[str]:

@@ -60,7 +60,10 @@ class CredentialController(Controller):
             environment=data.environment,
             api_base_url=data.api_base_url,
             secrets=CredentialSecrets(
-                api_key=data.api_key, secret=data.secret, passphrase=data.passphrase
+                api_key=data.api_key,
+                secret=data.secret,
+                passphrase=data.passphrase,
+                memo=data.memo,
             ),
             public_key=public_key,
             key_id=key_id,

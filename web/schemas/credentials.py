@@ -23,14 +23,26 @@ class CredentialCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
         str,
         Meta(
             pattern=TEXT_PATTERN,
-            description="A supported venue, e.g. binance",
-            examples=["binance"],
+            description="A supported venue (any letter case; stored lower case), e.g. binance",
+            examples=["binance", "bitmart", "coinstore"],
         ),
     ]
     label: Label
     api_key: Secret
     secret: Secret
     passphrase: Secret | None = None
+    memo: (
+        Annotated[
+            str,
+            Meta(
+                min_length=1,
+                max_length=4096,
+                pattern=TEXT_PATTERN,
+                description="BitMart only: the memo chosen when the API key was created",
+            ),
+        ]
+        | None
+    ) = None
     environment: CredentialEnvironment = CredentialEnvironment.LIVE
     api_base_url: (
         Annotated[

@@ -36,7 +36,12 @@ from worker.orders.state import (
     record_call,
     venue_denies_order,
 )
-from worker.orders.venue_calls import fetch_with_trades, timed, trades_if_filled_more
+from worker.orders.venue_calls import (
+    fetch_with_trades,
+    settle_s,
+    timed,
+    trades_if_filled_more,
+)
 from worker.retry import RetryLater, backoff_s
 
 KILL_SWITCH_RETRY_CAP_S = 1.0
@@ -92,7 +97,7 @@ async def cancel_order(
         await _record_call(ctx, order, "cancel_order", exc, elapsed(), job_id)
         found = await _fetch_or_retry(ctx, order, adapter, job_id, kill_switch=kill_switch)
         if found is None:
-            return await _denied(ctx, order, job_id)
+            return await _denied(ctx, order, adapter, job_id)
         venue_order, trades = found
         call = None
     except ExchangeCallError as exc:
@@ -137,10 +142,10 @@ async def _cancel_unknown(
             retry = RetryLater("found at the venue; cancel it now", 0.05)
         else:
             waited = (datetime.now(UTC) - (order.submitted_at or order.created_at)).total_seconds()
-            if waited < ctx.settings.order_settle_s:
+            if waited < settle_s(ctx, adapter):
                 retry = RetryLater(
                     "outcome unknown; waiting until a lost request can no longer arrive",
-                    ctx.settings.order_settle_s - waited + 0.2,
+                    settle_s(ctx, adapter) - waited + 0.2,
                 )
             else:
                 await close_without_venue(
@@ -195,14 +200,16 @@ async def _record_call(
         await record_call(conn, order.id, call, error=error, latency_ms=latency_ms, job_id=job_id)
 
 
-async def _denied(ctx: WorkerContext, order: Order, job_id: int | None) -> OrderStatus:
+async def _denied(
+    ctx: WorkerContext, order: Order, adapter: ExchangeAdapter, job_id: int | None
+) -> OrderStatus:
     """Neither the cancel nor the lookup finds the order: once the venue has denied it for
     the settle time it has lost it (expired); until then, come back."""
     async with ctx.pool.connection() as conn:
         status = await venue_denies_order(
             conn, order, call=None, latency_ms=None,
-            settle_s=ctx.settings.order_settle_s, job_id=job_id,
+            settle_s=settle_s(ctx, adapter), job_id=job_id,
         )  # fmt: skip
     if status.is_at_venue:
-        raise RetryLater("the venue does not know the order it had", ctx.settings.order_settle_s)
+        raise RetryLater("the venue does not know the order it had", settle_s(ctx, adapter))
     return status

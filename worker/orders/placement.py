@@ -58,7 +58,7 @@ from worker.orders.state import (
     record_call,
     set_pre_venue_status,
 )
-from worker.orders.venue_calls import fetch_with_trades, timed
+from worker.orders.venue_calls import fetch_with_trades, settle_s, timed
 from worker.retry import RetryLater, backoff_s
 
 log = structlog.get_logger(__name__)
@@ -237,7 +237,7 @@ async def _look_up_previous_attempt(
         )
         last_request_at = order.submitted_at or order.created_at
         waited = (datetime.now(UTC) - last_request_at).total_seconds()
-        settled = waited >= ctx.settings.order_settle_s
+        settled = waited >= settle_s(ctx, adapter)
         if settled:
             await mark_sending(conn, order.id)
         else:
@@ -246,7 +246,7 @@ async def _look_up_previous_attempt(
     if not settled:
         raise RetryLater(
             "not found yet; the lost request could still arrive",
-            ctx.settings.order_settle_s - waited + 0.2,
+            settle_s(ctx, adapter) - waited + 0.2,
         )
     return None
 

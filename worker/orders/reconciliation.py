@@ -15,6 +15,7 @@ import structlog
 from shared.db.pool import transaction
 from shared.domain import OrderStatus
 from shared.exchange.errors import ExchangeCallError
+from shared.exchange.protocol import ExchangeAdapter
 from shared.exchange.types import ExchangeOrder, Trade
 from shared.repositories.orders import Order
 from worker.context import WorkerContext
@@ -25,7 +26,7 @@ from worker.orders.state import (
     lock_order,
     venue_denies_order,
 )
-from worker.orders.venue_calls import fetch_with_trades, trades_if_filled_more
+from worker.orders.venue_calls import fetch_with_trades, settle_s, trades_if_filled_more
 from worker.retry import RetryLater, backoff_s
 
 log = structlog.get_logger(__name__)
@@ -46,7 +47,7 @@ async def reconcile_order(
     except ExchangeCallError as exc:
         raise RetryLater(f"reconcile: {exc.reason}", exc.retry_after_s or backoff_s(1)) from None
     if found is None:
-        return await _denied(ctx, order, job_id)
+        return await _denied(ctx, order, adapter, job_id)
     return await _apply(ctx, order, *found, job_id=job_id)
 
 
@@ -80,7 +81,7 @@ async def reconcile_credential(
                         adapter, order, exchange_order_id=order.exchange_order_id
                     )
                 if found is None:
-                    status = await _denied(ctx, order, job_id)
+                    status = await _denied(ctx, order, adapter, job_id)
                 else:
                     status = await _apply(ctx, order, *found, job_id=job_id)
                 changed += status is not order.status
@@ -110,7 +111,9 @@ async def _apply(
         return await apply_venue_order(conn, order, venue_order, trades=trades, job_id=job_id)
 
 
-async def _denied(ctx: WorkerContext, order: Order, job_id: int | None) -> OrderStatus:
+async def _denied(
+    ctx: WorkerContext, order: Order, adapter: ExchangeAdapter, job_id: int | None
+) -> OrderStatus:
     """The venue no longer knows the order: expired once that has held for the settle time."""
     async with ctx.pool.connection() as conn:
         return await venue_denies_order(
@@ -118,6 +121,6 @@ async def _denied(ctx: WorkerContext, order: Order, job_id: int | None) -> Order
             order,
             call="fetch_order",
             latency_ms=None,
-            settle_s=ctx.settings.order_settle_s,
+            settle_s=settle_s(ctx, adapter),
             job_id=job_id,
         )

@@ -9,6 +9,13 @@ from contextlib import asynccontextmanager
 from shared.exchange.protocol import ExchangeAdapter
 from shared.exchange.types import ExchangeOrder, Trade
 from shared.repositories.orders import Order
+from worker.context import WorkerContext
+
+
+def settle_s(ctx: WorkerContext, adapter: ExchangeAdapter) -> float:
+    """How long a lost request to this venue may still turn into an order: the configured
+    settle time, or the venue's own floor when its rules are weaker."""
+    return max(ctx.settings.order_settle_s, adapter.min_settle_s)
 
 
 @asynccontextmanager

@@ -17,6 +17,7 @@ from tests.integration.web.support import (
     API_KEY,
     PASSPHRASE,
     SECRET,
+    create_bot,
     create_credential,
     error_of,
     execute,
@@ -153,6 +154,10 @@ async def test_credential_rules(web: WebServer) -> None:
         ({"exchange": "binance", "sealed_secret": "AAAA"}, 400, "sealed_secret", "unknown"),
         ({"exchange": "binance", "client_id": str(uuid.uuid4())}, 400, "client_id", "unknown"),
         ({"exchange": "binance", "environment": "mainnet"}, 400, "environment", ""),
+        ({"exchange": "bitmart"}, 422, "memo", "bitmart API keys have a memo"),
+        ({"exchange": "coinstore", "environment": "testnet"}, 422, "environment", "no testnet"),
+        ({"exchange": "binance", "memo": "m"}, 422, "memo", "binance API keys have no memo"),
+        ({"exchange": "coinstore", "memo": "m"}, 422, "memo", "coinstore API keys have no memo"),
     ]  # fmt: skip
     async with web.http(alice.token) as http:
         for overrides, status, field, words in cases:
@@ -183,6 +188,31 @@ async def test_credential_rules(web: WebServer) -> None:
         assert [c["id"] for c in active] == [relabelled.json()["id"]]
     rows = await fetch_all(web.db_url, "SELECT count(*) FROM exchange_credentials")
     assert rows[0][0] == 2
+
+
+async def test_venue_codes_are_stored_lower_case_and_a_memo_is_sealed(web: WebServer) -> None:
+    """A key saved as "BitMart" routes to bitmart (the old system lost orders to a venue
+    name that matched nothing), and its memo travels sealed with key and secret."""
+    alice = await web.create_client()
+    async with web.http(alice.token) as http:
+        bitmart = await create_credential(http, exchange="BitMart", memo="my-memo", passphrase=None)
+        coinstore = await create_credential(http, exchange="COINSTORE", passphrase=None)
+        bot = await create_bot(http, bitmart["id"], symbol="ETH/USDT")
+    assert (bitmart["exchange"], coinstore["exchange"], bot["exchange"]) == (
+        "bitmart",
+        "coinstore",
+        "bitmart",
+    )
+    row = await _row(web.db_url, bitmart["id"])
+    assert row["exchange"] == "bitmart"
+    opened = open_credential_secrets(
+        row["sealed_secret"],
+        load_private_key(web.keys.private_key_b64),
+        credential_id=uuid.UUID(bitmart["id"]),
+        client_id=uuid.UUID(row["client_id"]),
+        exchange="bitmart",
+    )
+    assert (opened.api_key, opened.memo) == (API_KEY, "my-memo")
 
 
 async def test_revoking_waits_for_orders_live_at_the_venue(web: WebServer) -> None:
