@@ -2,6 +2,11 @@
 venue endpoint for public data, all closed together at shutdown. Venues ccxt lacks get a
 native connector (NATIVE_CONNECTORS) over HTTP clients shared per host.
 
+A credential assigned to an egress route (shared.egress) sends every call through the
+route's proxy: its ccxt client gets ccxt's proxy option, its native connector the HTTP
+client of (host, proxy), and both the route's request budget and circuit breaker.
+Keyless market data stays on the process's own egress: it carries no key to allow-list.
+
 The one place that names a concrete adapter: callers get the ExchangeAdapter protocol,
 so a native connector is added here and nowhere else."""
 
