@@ -23,6 +23,7 @@ from shared.errors import ConfigurationError, TradebridgeError
 
 SUITE = Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.CHACHA20_POLY1305)
 INFO_PREFIX = b"tradebridge/exchange-credential/v1"
+EGRESS_ROUTE_INFO_PREFIX = b"tradebridge/egress-route/v1"
 
 
 class UnsealError(TradebridgeError):
@@ -40,6 +41,11 @@ def credential_info(credential_id: UUID, client_id: UUID, exchange: str) -> byte
     return b"|".join(
         (INFO_PREFIX, str(credential_id).encode(), str(client_id).encode(), exchange.encode())
     )
+
+
+def egress_route_info(route_id: UUID) -> bytes:
+    """An egress route's proxy URL is bound to its route id (shared.egress)."""
+    return b"|".join((EGRESS_ROUTE_INFO_PREFIX, str(route_id).encode()))
 
 
 def generate_key_pair() -> SealingKeyPair:

@@ -86,6 +86,10 @@ class Settings:
     reconcile_interval_s: float = 5.0
     # Which egress IP this process's venue requests leave by (request budgets are per IP).
     egress_id: str = "default"
+    # Where the worker asks, through each egress route, which public IP the route leaves
+    # by (check_egress_public_ips): an operator's setting, never a caller's. It must answer
+    # the IP as plain text. Empty disables the check.
+    egress_ip_echo_url: str = "https://api.ipify.org"
 
     # /health/queue answers 503 when the oldest ready job has waited longer than this,
     # or when more jobs than this are stuck in `doing` with a dead worker.
@@ -162,6 +166,7 @@ ENV_VARS: dict[str, str] = {
     "TRADEBRIDGE_ORDER_PRICE_BAND_BPS": "order_price_band_bps",
     "TRADEBRIDGE_RECONCILE_INTERVAL_S": "reconcile_interval_s",
     "TRADEBRIDGE_EGRESS_ID": "egress_id",
+    "TRADEBRIDGE_EGRESS_IP_ECHO_URL": "egress_ip_echo_url",
     "TRADEBRIDGE_HEALTH_MAX_QUEUE_WAIT_S": "health_max_queue_wait_s",
     "TRADEBRIDGE_HEALTH_MAX_STUCK_JOBS": "health_max_stuck_jobs",
     "TRADEBRIDGE_BALANCE_STALE_AFTER_S": "balance_stale_after_s",
@@ -189,6 +194,10 @@ PRIVATE_SEALING_ENV_VARS: tuple[str, ...] = (
     "TRADEBRIDGE_SEALING_PRIVATE_KEY",
     "TRADEBRIDGE_SEALING_RETIRED_PRIVATE_KEYS",
 )
+
+
+# Settings whose empty value turns a feature off instead of meaning "use the default".
+EMPTY_MEANS_OFF = frozenset({"egress_ip_echo_url"})
 
 
 def normalize_database_url(url: str) -> str:
@@ -233,6 +242,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     values: dict[str, object] = {}
     for env_var, name in ENV_VARS.items():
         raw = env.get(env_var)
+        if raw == "" and name in EMPTY_MEANS_OFF:
+            values[name] = ""
+            continue
         if raw is None or raw == "":
             continue
         values[name] = _convert(name, env_var, raw, defaults[name])

@@ -237,8 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
         commands,
         "reseal",
         _reseal,
-        "re-seal every credential to the current sealing key",
-        "Key rotation: every credential sealed under another key id is opened with that\n"
+        "re-seal every credential and egress route to the current sealing key",
+        "Key rotation: every credential (and egress route proxy URL) sealed under another\n"
+        "key id is opened with that\n"
         "key (the current one or TRADEBRIDGE_SEALING_RETIRED_PRIVATE_KEYS) and sealed\n"
         "again to TRADEBRIDGE_SEALING_PUBLIC_KEY under TRADEBRIDGE_SEALING_KEY_ID.\n"
         "Idempotent: a second run re-seals what is left. Prints counts; exits 1 while a\n"

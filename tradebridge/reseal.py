@@ -1,4 +1,5 @@
-"""`tradebridge reseal`: re-seal every exchange credential to the current sealing key.
+"""`tradebridge reseal`: re-seal every exchange credential, and every egress route's
+proxy URL, to the current sealing key.
 
 Key rotation (DESIGN §8): generate a pair (`tradebridge keygen`), give the web the new
 key id and public key, give the worker the new private key and move the old one to
@@ -15,10 +16,13 @@ from dataclasses import dataclass, field
 
 import msgspec
 import psycopg
+from cryptography.hazmat.primitives.asymmetric import x25519
 
 from shared.credentials import open_credential_secrets, seal_credential_secrets
+from shared.egress import open_proxy_url, seal_proxy_url
 from shared.errors import ConfigurationError
 from shared.repositories.credentials import list_credentials_to_reseal, reseal_credential
+from shared.repositories.egress_routes import list_egress_routes_to_reseal, reseal_egress_route
 from shared.sealing import UnsealError, load_private_keys, load_public_key
 from shared.settings import Settings
 
@@ -26,6 +30,7 @@ from shared.settings import Settings
 @dataclass
 class ResealReport:
     resealed: int = 0
+    routes_resealed: int = 0
     # Rows whose key id this process holds no private key for, by key id.
     missing_keys: dict[str, int] = field(default_factory=dict)
     # Rows whose blob did not open with the key of their id (a wrong key under that id).
@@ -74,11 +79,40 @@ async def reseal_all(settings: Settings) -> ResealReport:
                 report.resealed += 1
             else:
                 report.skipped += 1
+        await _reseal_routes(conn, report, private_keys, public_key, key_id)
     return report
 
 
+async def _reseal_routes(
+    conn: psycopg.AsyncConnection,
+    report: ResealReport,
+    private_keys: dict[str, x25519.X25519PrivateKey],
+    public_key: x25519.X25519PublicKey,
+    key_id: str,
+) -> None:
+    """Egress routes' proxy URLs, counted with the credentials in the left-over figures."""
+    for route in await list_egress_routes_to_reseal(conn, key_id):
+        private_key = private_keys.get(route.key_id)
+        if private_key is None:
+            report.missing_keys[route.key_id] = report.missing_keys.get(route.key_id, 0) + 1
+            continue
+        try:
+            url = open_proxy_url(route.sealed_proxy_url, private_key, route.id)
+        except (UnsealError, UnicodeDecodeError):
+            report.unopened += 1
+            continue
+        sealed = seal_proxy_url(url, public_key, route.id)
+        if await reseal_egress_route(conn, route, sealed, key_id):
+            report.routes_resealed += 1
+        else:
+            report.skipped += 1
+
+
 def describe(report: ResealReport, key_id: str) -> list[str]:
-    lines = [f"re-sealed {report.resealed} credential(s) to key {key_id}"]
+    lines = [
+        f"re-sealed {report.resealed} credential(s) to key {key_id}",
+        f"re-sealed {report.routes_resealed} egress route proxy URL(s) to key {key_id}",
+    ]
     if report.skipped:
         lines.append(f"{report.skipped} changed meanwhile by another writer (run again)")
     for missing_id, count in sorted(report.missing_keys.items()):
@@ -89,5 +123,7 @@ def describe(report: ResealReport, key_id: str) -> list[str]:
     if report.unopened:
         lines.append(f"{report.unopened} did not open with the key of their id: left as they are")
     if report.complete:
-        lines.append("every credential is sealed to the current key; retired keys can go")
+        lines.append(
+            "every credential and egress route is sealed to the current key; retired keys can go"
+        )
     return lines

@@ -26,6 +26,7 @@ from web.context import WebContext, web_context
 from web.controllers.admin import AdminClientController
 from web.controllers.bots import BotController
 from web.controllers.credentials import CredentialController
+from web.controllers.egress_routes import AdminEgressRouteController
 from web.controllers.fills import FillController
 from web.controllers.health import HealthController
 from web.controllers.kill_switch import AdminKillSwitchController, KillSwitchController
@@ -46,6 +47,7 @@ CONTROLLERS = [
     HealthController,
     AdminClientController,
     AdminKillSwitchController,
+    AdminEgressRouteController,
     MeController,
     TokenController,
     CredentialController,

@@ -15,8 +15,10 @@ from cryptography.hazmat.primitives.asymmetric import x25519
 from psycopg import AsyncConnection
 
 from shared.credentials import open_credential_secrets
+from shared.egress import open_proxy_url
 from shared.errors import NotFoundError
 from shared.exchange.types import OpenedCredential
+from shared.repositories.egress_routes import SealedRoute
 from shared.repositories.order_pipeline import SealedCredential, load_credential
 from shared.sealing import UnsealError, load_private_keys
 from shared.settings import Settings
@@ -30,9 +32,11 @@ class CredentialVault:
     def __init__(self, private_keys: dict[str, x25519.X25519PrivateKey]) -> None:
         self._keys = private_keys
         # Opened once per sealed blob, not once per job: every order, cancel and
-        # reconciliation needs the credential. Keyed by the blob itself, so a re-seal or
-        # a rotated secret is a new entry; revocation is still read from the row each time.
-        self._opened: dict[tuple[str, bytes], OpenedCredential] = {}
+        # reconciliation needs the credential. Keyed by the blobs themselves (the
+        # credential's and its egress route's), so a re-seal, a rotated secret or a new
+        # route assignment is a new entry; revocation and the assignment are still read
+        # from the row each time.
+        self._opened: dict[tuple[str, bytes, str | None, bytes | None], OpenedCredential] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CredentialVault:
@@ -52,9 +56,12 @@ class CredentialVault:
         if row is None or row.revoked_at is not None:
             raise CredentialUnavailableError(f"credential {credential_id} is revoked or missing")
         blob = bytes(row.sealed_secret)
-        cached = self._opened.get((row.key_id, blob))
+        route_blob = None if row.sealed_proxy_url is None else bytes(row.sealed_proxy_url)
+        cache_key = (row.key_id, blob, row.route_key_id, route_blob)
+        cached = self._opened.get(cache_key)
         if cached is not None:
             return cached
+        proxy_url = self._open_route(credential_id, row)
         key = self._keys.get(row.key_id)
         if key is None:
             raise CredentialUnavailableError(
@@ -73,7 +80,7 @@ class CredentialVault:
             raise CredentialUnavailableError(
                 f"credential {credential_id} does not open with key {row.key_id!r}"
             ) from None
-        opened = self._opened[(row.key_id, blob)] = OpenedCredential(
+        opened = self._opened[cache_key] = OpenedCredential(
             credential_id=str(row.id),
             client_id=str(row.client_id),
             exchange=row.exchange,
@@ -84,5 +91,40 @@ class CredentialVault:
             memo=secrets.memo,
             api_base_url=row.api_base_url,
             key_id=row.key_id,
+            egress_route=row.egress_route if proxy_url is not None else None,
+            proxy_url=proxy_url,
         )
         return opened
+
+    def _open_route(self, credential_id: UUID, row: SealedCredential) -> str | None:
+        """The proxy URL of the credential's egress route; None when it has none. A route
+        that does not open makes the credential unusable: its traffic must never leave
+        by another IP than the one the operator chose."""
+        if row.egress_route_id is None:
+            return None
+        try:
+            return self.open_route(
+                SealedRoute(
+                    id=row.egress_route_id,
+                    name=row.egress_route or str(row.egress_route_id),
+                    sealed_proxy_url=bytes(row.sealed_proxy_url or b""),
+                    key_id=row.route_key_id or "",
+                )
+            )
+        except CredentialUnavailableError as exc:
+            raise CredentialUnavailableError(f"credential {credential_id}: {exc}") from None
+
+    def open_route(self, route: SealedRoute) -> str:
+        """An egress route's proxy URL (it carries the proxy's password: never log it)."""
+        key = self._keys.get(route.key_id)
+        if key is None:
+            raise CredentialUnavailableError(
+                f"egress route {route.name!r} is sealed under key {route.key_id!r}, "
+                "which this worker does not hold"
+            )
+        try:
+            return open_proxy_url(route.sealed_proxy_url, key, route.id)
+        except (UnsealError, UnicodeDecodeError):
+            raise CredentialUnavailableError(
+                f"egress route {route.name!r} does not open with key {route.key_id!r}"
+            ) from None

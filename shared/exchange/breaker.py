@@ -88,15 +88,17 @@ class UnguardedBreaker(VenueBreaker):
 
 
 class BreakerRegistry:
-    """One breaker per (venue, host) per process."""
+    """One breaker per (venue, host) per process, and one per (venue, host, egress route)
+    for the credentials sent by a route: a dead proxy must not open the venue's breaker
+    for every other tenant."""
 
     def __init__(self, *, fail_max: int = 5, reset_timeout_s: float = 30.0) -> None:
         self._fail_max = fail_max
         self._reset_timeout_s = reset_timeout_s
         self._breakers: dict[str, VenueBreaker] = {}
 
-    def for_venue(self, venue: str, host: str) -> VenueBreaker:
-        key = f"{venue}@{host}"
+    def for_venue(self, venue: str, host: str, route: str | None = None) -> VenueBreaker:
+        key = f"{venue}@{host}" if route is None else f"{venue}@{host} via {route}"
         breaker = self._breakers.get(key)
         if breaker is None:
             breaker = VenueBreaker(key, self._fail_max, self._reset_timeout_s)

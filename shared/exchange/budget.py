@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from psycopg_pool import AsyncConnectionPool
 
+from shared.egress import budget_egress
 from shared.exchange.errors import RateLimitedError
 from shared.repositories import venue_budgets
 
@@ -94,7 +95,10 @@ class RequestBudget:
 
 
 class BudgetRegistry:
-    """One RequestBudget per budget key (venue host, or host and endpoint group), per process."""
+    """One RequestBudget per (budget key, egress), per process. The key is a venue host,
+    or a host's endpoint group; the egress is the process's own (`TRADEBRIDGE_EGRESS_ID`),
+    or an egress route's (`route:<name>`) for the credentials assigned to one: each route
+    is its own IP at the venue."""
 
     def __init__(self, pool: AsyncConnectionPool, egress: str, **budget_options: float) -> None:
         self._pool = pool
@@ -102,16 +106,24 @@ class BudgetRegistry:
         self._options = budget_options
         self._budgets: dict[tuple[str, str], RequestBudget] = {}
 
-    def for_venue(self, venue: str, host: str, weight_per_minute: int) -> RequestBudget:
-        return self.for_key(f"{venue}@{host}", weight_per_minute)
+    def for_venue(
+        self, venue: str, host: str, weight_per_minute: int, *, route: str | None = None
+    ) -> RequestBudget:
+        return self.for_key(f"{venue}@{host}", weight_per_minute, route=route)
 
     def for_key(
-        self, key: str, weight_per_minute: int, *, egress: str | None = None
+        self,
+        key: str,
+        weight_per_minute: int,
+        *,
+        egress: str | None = None,
+        route: str | None = None,
     ) -> RequestBudget:
         """The budget named `key`: a venue host, or a host's endpoint group (see
-        shared.exchange.native). `egress` overrides this process's egress for limits a
-        venue counts per API key rather than per IP (every egress shares them)."""
-        egress = egress or self._egress
+        shared.exchange.native). `route`: the egress route the requests leave by, None for
+        this process's egress. `egress` overrides both for limits a venue counts per API
+        key rather than per IP (every egress shares them)."""
+        egress = egress or budget_egress(route, self._egress)
         found = self._budgets.get((key, egress))
         if found is None:
             found = RequestBudget(

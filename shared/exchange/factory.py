@@ -2,12 +2,19 @@
 venue endpoint for public data, all closed together at shutdown. Venues ccxt lacks get a
 native connector (NATIVE_CONNECTORS) over HTTP clients shared per host.
 
+A credential assigned to an egress route (shared.egress) sends every call through the
+route's proxy: its ccxt client gets ccxt's proxy option, its native connector the HTTP
+client of (host, proxy), and both the route's request budget and circuit breaker.
+Keyless market data stays on the process's own egress: it carries no key to allow-list.
+
 The one place that names a concrete adapter: callers get the ExchangeAdapter protocol,
 so a native connector is added here and nowhere else."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.util
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +63,35 @@ def override_binance_urls(client: ccxt_async.Exchange, base_url: str) -> None:
     client.urls["api"] = api_urls
 
 
+def require_socks_support(proxy_url: str, *, module: str, package: str) -> None:
+    """SOCKS is an optional extra of each HTTP library: refuse a SOCKS route clearly (a
+    configuration error, never a retry) when this worker lacks it."""
+    is_socks = urlsplit(proxy_url).scheme.lower().startswith("socks")
+    if is_socks and importlib.util.find_spec(module) is None:
+        raise PermanentExchangeError(
+            f"a SOCKS egress route needs the {package} package on the worker",
+            reason="configuration",
+        )
+
+
+def ccxt_proxy_settings(proxy_url: str) -> dict[str, str]:
+    """ccxt's proxy option for an egress route's URL. ccxt's async client hands
+    httpProxy/httpsProxy (named after the proxy's own scheme) to aiohttp, and socksProxy
+    to an aiohttp-socks connector, a package the worker must then have installed."""
+    scheme = urlsplit(proxy_url).scheme.lower()
+    if scheme == "http":
+        return {"httpProxy": proxy_url}
+    if scheme == "https":
+        return {"httpsProxy": proxy_url}
+    if scheme in ("socks5", "socks5h"):
+        require_socks_support(proxy_url, module="aiohttp_socks", package="aiohttp-socks")
+        return {"socksProxy": proxy_url}
+    # Never quote the URL: it carries the proxy's password.
+    raise PermanentExchangeError(
+        f"egress route proxy scheme {scheme!r} is not supported", reason="configuration"
+    )
+
+
 def build_ccxt_client(
     venue: str,
     environment: CredentialEnvironment,
@@ -92,6 +128,8 @@ def build_ccxt_client(
         settings.update(apiKey=credential.api_key, secret=credential.secret)
         if credential.passphrase:
             settings["password"] = credential.passphrase
+        if credential.proxy_url is not None:
+            settings.update(ccxt_proxy_settings(credential.proxy_url))
     client: ccxt_async.Exchange = klass(settings)
     if environment is CredentialEnvironment.TESTNET:
         client.set_sandbox_mode(True)
@@ -126,26 +164,34 @@ class ExchangeAdapters:
         self._adapters: dict[str, ExchangeAdapter] = {}
         self.http_clients = HttpClients(timeout_s=config.timeout_ms / 1000)
 
-    def _wrap(self, venue: str, client: ccxt_async.Exchange) -> ExchangeAdapter:
+    def _wrap(
+        self, venue: str, client: ccxt_async.Exchange, route: str | None = None
+    ) -> ExchangeAdapter:
+        """`route`: the egress route the client's requests leave by (budget and breaker
+        are that route's), None for the process's own egress."""
         host = host_of(client)
         budget = None
         if self.budgets is not None:
-            budget = self.budgets.for_venue(venue, host, self._weight_per_minute.get(venue, 1200))
+            weight = self._weight_per_minute.get(venue, 1200)
+            budget = self.budgets.for_venue(venue, host, weight, route=route)
         return CcxtAdapter(
             client,
             venue=venue,
-            breaker=self.breakers.for_venue(venue, host),
+            breaker=self.breakers.for_venue(venue, host, route),
             budget=budget,
             weights=BINANCE_WEIGHTS if venue in BINANCE_DIALECT else None,
             observer=self._observer(venue) if self._observer else None,
         )
 
     def for_credential(self, credential: OpenedCredential) -> ExchangeAdapter:
-        # Keyed by the key material too, so a rotated secret gets a fresh client.
+        # Keyed by the key material and the egress route too, so a rotated secret or a
+        # credential moved to another route (or a route's new proxy URL) gets a fresh
+        # client. The client it replaces stays until shutdown: a call may be using it.
         fingerprint = hashlib.sha256(
-            f"{credential.api_key}:{credential.secret}".encode()
+            "\0".join((credential.api_key, credential.secret, credential.proxy_url or "")).encode()
         ).hexdigest()
-        key = f"cred:{credential.credential_id}:{fingerprint[:16]}"
+        route = credential.egress_route if credential.proxy_url is not None else None
+        key = f"cred:{credential.credential_id}:{route or ''}:{fingerprint[:16]}"
         adapter = self._adapters.get(key)
         if adapter is None:
             adapter = self._adapters[key] = self._build(
@@ -153,6 +199,7 @@ class ExchangeAdapters:
                 credential.environment,
                 credential=credential,
                 base_url=credential.api_base_url,
+                route=route,
             )
         return adapter
 
@@ -173,14 +220,18 @@ class ExchangeAdapters:
         *,
         credential: OpenedCredential | None = None,
         base_url: str | None = None,
+        route: str | None = None,
     ) -> ExchangeAdapter:
+        """`route`: the credential's egress route (its proxy is on the credential)."""
         native = NATIVE_CONNECTORS.get(venue)
         if native is not None:
-            return self._native(native, environment, credential=credential, base_url=base_url)
+            return self._native(
+                native, environment, credential=credential, base_url=base_url, route=route
+            )
         client = build_ccxt_client(
             venue, environment, config=self.config, credential=credential, base_url=base_url
         )
-        return self._wrap(venue, client)
+        return self._wrap(venue, client, route)
 
     def _native(
         self,
@@ -189,6 +240,7 @@ class ExchangeAdapters:
         *,
         credential: OpenedCredential | None,
         base_url: str | None,
+        route: str | None = None,
     ) -> NativeAdapter:
         if environment is CredentialEnvironment.PAPER:
             base_url = self.config.paper_exchange_url.rstrip("/") + connector.PAPER_PREFIX
@@ -198,12 +250,19 @@ class ExchangeAdapters:
             )
         base_url = base_url or connector.LIVE_BASE_URL
         host = urlsplit(base_url).netloc
-        budgets = self.budgets.for_key if self.budgets is not None else None
+        proxy_url = credential.proxy_url if credential is not None else None
+        if proxy_url is not None:
+            require_socks_support(proxy_url, module="socksio", package="socksio")
+        budgets = (
+            functools.partial(self.budgets.for_key, route=route)
+            if self.budgets is not None
+            else None
+        )
         return connector(
-            self.http_clients.get(base_url),
+            self.http_clients.get(base_url, proxy_url),
             base_url=base_url,
             credential=credential,
-            breaker=self.breakers.for_venue(connector.venue, host),
+            breaker=self.breakers.for_venue(connector.venue, host, route),
             budgets=budgets,
             observer=self._observer(connector.venue) if self._observer else None,
         )

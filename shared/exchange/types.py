@@ -140,3 +140,7 @@ class OpenedCredential:
     memo: str | None = field(default=None, repr=False)  # BitMart signs it with every request
     api_base_url: str | None = None
     key_id: str | None = None
+    # The egress route all of its venue traffic leaves by (shared.egress), if assigned:
+    # the route's name (its request budget) and its opened proxy URL (carries a password).
+    egress_route: str | None = None
+    proxy_url: str | None = field(default=None, repr=False)

@@ -31,6 +31,8 @@ class Credential:
     created_at: datetime
     updated_at: datetime
     revoked_at: datetime | None
+    # The name of the egress route its venue traffic leaves by (admin-set), if any.
+    egress_route: str | None = None
 
     def __post_init__(self) -> None:
         coerce_enums(self)

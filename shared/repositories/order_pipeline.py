@@ -34,6 +34,11 @@ class SealedCredential:
     sealed_secret: bytes
     key_id: str
     revoked_at: datetime | None
+    # The egress route it is assigned to, if any: its name and sealed proxy URL.
+    egress_route_id: UUID | None = None
+    egress_route: str | None = None
+    sealed_proxy_url: bytes | None = None
+    route_key_id: str | None = None
 
     def __post_init__(self) -> None:
         coerce_enums(self)
@@ -125,6 +130,10 @@ async def placement_snapshot(
         sealed_secret=row["sealed_secret"],
         key_id=row["key_id"],
         revoked_at=row["credential_revoked_at"],
+        egress_route_id=row["egress_route_id"],
+        egress_route=row["egress_route"],
+        sealed_proxy_url=row["sealed_proxy_url"],
+        route_key_id=row["route_key_id"],
     )
     kill_switch = (
         None

@@ -5,11 +5,13 @@ VALUES
     (%(id)s, %(client_id)s, %(exchange)s, %(environment)s, %(api_base_url)s, %(label)s,
      %(sealed_secret)s, %(key_id)s, %(masked_hint)s)
 RETURNING id, client_id, exchange, environment, api_base_url, label, key_id, masked_hint,
-          created_at, updated_at, revoked_at;
+          created_at, updated_at, revoked_at,
+       (SELECT r.name FROM egress_routes r WHERE r.id = egress_route_id) AS egress_route;
 
 -- name: get_credential
 SELECT id, client_id, exchange, environment, api_base_url, label, key_id, masked_hint,
-       created_at, updated_at, revoked_at
+       created_at, updated_at, revoked_at,
+       (SELECT r.name FROM egress_routes r WHERE r.id = egress_route_id) AS egress_route
 FROM exchange_credentials
 WHERE id = %(credential_id)s AND client_id = %(client_id)s;
 
@@ -17,13 +19,15 @@ WHERE id = %(credential_id)s AND client_id = %(client_id)s;
 -- The client's credential with this label that is not revoked (labels are unique among
 -- those), e.g. the dev demo's paper credential.
 SELECT id, client_id, exchange, environment, api_base_url, label, key_id, masked_hint,
-       created_at, updated_at, revoked_at
+       created_at, updated_at, revoked_at,
+       (SELECT r.name FROM egress_routes r WHERE r.id = egress_route_id) AS egress_route
 FROM exchange_credentials
 WHERE client_id = %(client_id)s AND label = %(label)s AND revoked_at IS NULL;
 
 -- name: list_credentials
 SELECT id, client_id, exchange, environment, api_base_url, label, key_id, masked_hint,
-       created_at, updated_at, revoked_at
+       created_at, updated_at, revoked_at,
+       (SELECT r.name FROM egress_routes r WHERE r.id = egress_route_id) AS egress_route
 FROM exchange_credentials
 WHERE client_id = %(client_id)s
   AND (%(include_revoked)s OR revoked_at IS NULL)
@@ -34,7 +38,8 @@ UPDATE exchange_credentials
 SET revoked_at = coalesce(revoked_at, now())
 WHERE id = %(credential_id)s AND client_id = %(client_id)s
 RETURNING id, client_id, exchange, environment, api_base_url, label, key_id, masked_hint,
-          created_at, updated_at, revoked_at;
+          created_at, updated_at, revoked_at,
+       (SELECT r.name FROM egress_routes r WHERE r.id = egress_route_id) AS egress_route;
 
 -- name: stop_bots_of_credential
 UPDATE bots

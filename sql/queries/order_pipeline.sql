@@ -29,9 +29,11 @@ SELECT
     o.cancel_requested_at, o.submitted_at, o.closed_at, o.created_at, o.updated_at,
     c.exchange, c.environment, c.api_base_url, c.sealed_secret, c.key_id,
     c.revoked_at AS credential_revoked_at,
+    c.egress_route_id, r.name AS egress_route, r.sealed_proxy_url, r.key_id AS route_key_id,
     k.scope AS kill_switch_scope, k.engage_reason AS kill_switch_reason
 FROM orders o
 JOIN exchange_credentials c ON c.id = o.credential_id
+LEFT JOIN egress_routes r ON r.id = c.egress_route_id
 LEFT JOIN LATERAL engaged_kill_switch(o.client_id, o.bot_id) k ON true
 WHERE o.id = %(order_id)s;
 
@@ -226,9 +228,13 @@ WITH prior AS (
 SELECT coalesce(moved.status, prior.status) FROM prior LEFT JOIN moved ON true;
 
 -- name: pipeline_load_credential
-SELECT id, client_id, exchange, environment, api_base_url, sealed_secret, key_id, revoked_at
-FROM exchange_credentials
-WHERE id = %(credential_id)s;
+-- With its egress route's sealed proxy URL, if it is assigned one.
+SELECT c.id, c.client_id, c.exchange, c.environment, c.api_base_url, c.sealed_secret,
+       c.key_id, c.revoked_at, c.egress_route_id, r.name AS egress_route,
+       r.sealed_proxy_url, r.key_id AS route_key_id
+FROM exchange_credentials c
+LEFT JOIN egress_routes r ON r.id = c.egress_route_id
+WHERE c.id = %(credential_id)s;
 
 -- name: pipeline_lock_live_orders_of_credential
 -- Every open order of a credential, locked in one statement in id order: the order every

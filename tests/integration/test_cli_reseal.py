@@ -13,6 +13,7 @@ from shared.credentials import (
     open_credential_secrets,
     seal_credential_secrets,
 )
+from shared.egress import open_proxy_url, seal_proxy_url
 from shared.sealing import SealingKeyPair, generate_key_pair, load_private_key, load_public_key
 from tests.integration.cli import run_tradebridge
 
@@ -109,3 +110,29 @@ def test_a_row_under_a_key_not_held_is_left_and_reported(db_url: str) -> None:
     assert new.private_key_b64 not in output
     with psycopg.connect(db_url) as conn:
         assert _rows(conn)[orphan] == before[orphan]
+
+
+def test_reseal_moves_egress_route_proxy_urls_too(db_url: str) -> None:
+    old, new = generate_key_pair(), generate_key_pair()
+    route_id = uuid.uuid4()
+    proxy_url = "http://user:route-pass@203.0.113.7:3128"
+    blob = seal_proxy_url(proxy_url, load_public_key(old.public_key_b64), route_id)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO egress_routes (id, name, sealed_proxy_url, key_id, proxy_display)"
+            " VALUES (%s, 'rot-1', %s, %s, 'http://203.0.113.7:3128')",
+            (route_id, blob, old.key_id),
+        )
+
+    output = _reseal(db_url, new, [old])
+    assert output.startswith("exit 0"), output
+    assert "re-sealed 1 egress route proxy URL(s)" in output, output
+    assert "route-pass" not in output
+    with psycopg.connect(db_url) as conn:
+        row = conn.execute(
+            "SELECT key_id, sealed_proxy_url FROM egress_routes WHERE id = %s", (route_id,)
+        ).fetchone()
+    assert row is not None
+    assert row[0] == new.key_id
+    opened = open_proxy_url(bytes(row[1]), load_private_key(new.private_key_b64), route_id)
+    assert opened == proxy_url

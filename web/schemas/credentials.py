@@ -68,6 +68,8 @@ class CredentialRead(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     updated_at: datetime
     revoked_at: datetime | None
+    # The egress route its venue traffic leaves by (set by an operator), or null.
+    egress_route: str | None
 
     @classmethod
     def of(cls, credential: Credential) -> CredentialRead:
@@ -82,4 +84,5 @@ class CredentialRead(msgspec.Struct, frozen=True, kw_only=True):
             created_at=utc(credential.created_at),
             updated_at=utc(credential.updated_at),
             revoked_at=utc(credential.revoked_at),
+            egress_route=credential.egress_route,
         )
