@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.util
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -63,28 +62,16 @@ def override_binance_urls(client: ccxt_async.Exchange, base_url: str) -> None:
     client.urls["api"] = api_urls
 
 
-def require_socks_support(proxy_url: str, *, module: str, package: str) -> None:
-    """SOCKS is an optional extra of each HTTP library: refuse a SOCKS route clearly (a
-    configuration error, never a retry) when this worker lacks it."""
-    is_socks = urlsplit(proxy_url).scheme.lower().startswith("socks")
-    if is_socks and importlib.util.find_spec(module) is None:
-        raise PermanentExchangeError(
-            f"a SOCKS egress route needs the {package} package on the worker",
-            reason="configuration",
-        )
-
-
 def ccxt_proxy_settings(proxy_url: str) -> dict[str, str]:
     """ccxt's proxy option for an egress route's URL. ccxt's async client hands
     httpProxy/httpsProxy (named after the proxy's own scheme) to aiohttp, and socksProxy
-    to an aiohttp-socks connector, a package the worker must then have installed."""
+    to an aiohttp-socks connector (a dependency, for SOCKS routes)."""
     scheme = urlsplit(proxy_url).scheme.lower()
     if scheme == "http":
         return {"httpProxy": proxy_url}
     if scheme == "https":
         return {"httpsProxy": proxy_url}
     if scheme in ("socks5", "socks5h"):
-        require_socks_support(proxy_url, module="aiohttp_socks", package="aiohttp-socks")
         return {"socksProxy": proxy_url}
     # Never quote the URL: it carries the proxy's password.
     raise PermanentExchangeError(
@@ -251,8 +238,6 @@ class ExchangeAdapters:
         base_url = base_url or connector.LIVE_BASE_URL
         host = urlsplit(base_url).netloc
         proxy_url = credential.proxy_url if credential is not None else None
-        if proxy_url is not None:
-            require_socks_support(proxy_url, module="socksio", package="socksio")
         budgets = (
             functools.partial(self.budgets.for_key, route=route)
             if self.budgets is not None

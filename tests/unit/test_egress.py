@@ -79,14 +79,8 @@ def test_ccxt_gets_the_proxy_option_of_the_proxy_s_scheme() -> None:
     assert SECRET not in str(refused.value)
 
 
-def test_socks_needs_aiohttp_socks_and_says_so() -> None:
-    try:
-        import aiohttp_socks  # noqa: F401
-    except ImportError:
-        with pytest.raises(PermanentExchangeError, match="aiohttp-socks"):
-            ccxt_proxy_settings("socks5://h:1080")
-    else:
-        assert ccxt_proxy_settings("socks5h://h:1080") == {"socksProxy": "socks5h://h:1080"}
+def test_socks_routes_use_ccxts_socks_transport() -> None:
+    assert ccxt_proxy_settings("socks5h://h:1080") == {"socksProxy": "socks5h://h:1080"}
 
 
 def test_a_failure_description_never_carries_the_proxy_url_or_password() -> None:
