@@ -127,7 +127,7 @@ class BitMart(NativeAdapter):
         }
 
     def unwrap(self, answer: VenueAnswer, *, operation: str, sends_order: bool) -> Any:
-        if answer.status == 429 and answer.retry_after_s is None:
+        if answer.status in (429, 418) and answer.retry_after_s is None:
             # BitMart sends its window length, not Retry-After: wait out one window.
             reset = answer.headers.get("X-BM-RateLimit-Reset")
             if reset is not None and reset.isdigit():
@@ -330,8 +330,7 @@ class BitMart(NativeAdapter):
                 "limit": max(1, min(limit or MAX_QUERY_LIMIT, MAX_QUERY_LIMIT)),
             }
         data = await self._read(operation, "POST", path, body=body, signed=True)
-        trades = [parse_trade(raw) for raw in data or ()]
-        return trades[-limit:] if limit else trades
+        return [parse_trade(raw) for raw in data or ()]
 
     async def cancel_all_orders(self, symbol: str) -> None:
         body = {"symbol": venue_symbol(symbol)}
