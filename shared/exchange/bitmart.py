@@ -87,6 +87,8 @@ PATHS = {
     "order_trades": "/spot/v4/query/order-trades",
     "trades": "/spot/v4/query/trades",
 }
+# The signing clock (UTC seconds): a module attribute so tests can move it.
+clock = time.time
 MAX_BOOK_LEVELS = 50  # books: "Maximum 50"
 MAX_QUERY_LIMIT = 200  # v4 list queries: limit in [1, 200]
 
@@ -100,6 +102,14 @@ def bitmart_signature(secret: str, timestamp: str, memo: str, payload: bytes) ->
 def plain(value: Decimal) -> str:
     """A Decimal as BitMart takes it: plain notation, no exponent, no trailing zeros."""
     return format(value.normalize(), "f")
+
+
+def _code_of(payload: Any) -> int | None:
+    code = payload.get("code") if isinstance(payload, dict) else None
+    try:
+        return int(code) if code is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 class BitMart(NativeAdapter):
@@ -116,7 +126,7 @@ class BitMart(NativeAdapter):
 
     def sign(self, method: str, path: str, query: str, body: bytes) -> dict[str, str]:
         assert self.credential is not None
-        timestamp = str(int(time.time() * 1000))
+        timestamp = str(int(clock() * 1000))
         payload = body if method != "GET" else query.encode()
         return {
             "X-BM-KEY": self.credential.api_key,
@@ -134,15 +144,13 @@ class BitMart(NativeAdapter):
                 headers = answer.headers.copy()
                 headers["Retry-After"] = reset
                 answer = VenueAnswer(answer.status, headers, answer.body)
+        payload = answer.json()
+        code = _code_of(payload)
         status_error = self.status_error(answer, sends_order=sends_order)
         if status_error is not None:
+            # The HTTP status decides (429, 418, 5xx); BitMart's code is kept for the record.
+            status_error.venue_code = str(code) if code is not None else None
             raise status_error
-        payload = answer.json()
-        code = payload.get("code") if isinstance(payload, dict) else None
-        try:
-            code = int(code) if code is not None else None
-        except (TypeError, ValueError):
-            code = None
         if code is None:
             raise self.error(
                 BAD_RESPONSE,
