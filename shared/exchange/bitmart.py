@@ -19,6 +19,7 @@ that minute plus a margin for clock drift between us and BitMart.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import time
@@ -245,10 +246,17 @@ class BitMart(NativeAdapter):
         if not order_id:
             # Code 1000 without an order id: whether it exists is unknown.
             raise self._malformed("create_order", "answer without order_id", sends_order=True)
+        # BitMart acks with the id only: read the order, and its trades when it filled at
+        # once (the pipeline records fills from the answer, as Binance's FULL one carries
+        # them). If either read fails, the ack alone says "open": reconciliation reads the
+        # state and the trades later, so no fill is ever lost to a failed read.
         try:
             placed = await self.fetch_order(order.symbol, exchange_order_id=str(order_id))
+            if placed is not None and placed.filled > 0:
+                trades = await self.fetch_my_trades(order.symbol, exchange_order_id=str(order_id))
+                placed = dataclasses.replace(placed, trades=tuple(trades))
         except ExchangeCallError:
-            placed = None  # the ack is what counts; reconciliation reads the state later
+            placed = None
         return placed or ExchangeOrder(
             exchange_order_id=str(order_id),
             client_order_id=order.client_order_id,

@@ -132,13 +132,15 @@ async def wait_for(
 class HoldingProxy:
     """A TCP proxy (own thread + loop) in front of the paper exchange.
 
-    Once `arm()`ed, the first chunk that starts a `POST /api/v3/order` request is not
-    forwarded and nothing more on that connection is: the venue never receives it.
+    Once `arm()`ed, the first chunk that starts a `POST /api/v3/order` request (or the
+    request line given as `hold`) is not forwarded and nothing more on that connection
+    is: the venue never receives it.
     `held` is set at that moment. HTTP/1.1 requests on one connection are sequential,
     so every request line starts a fresh chunk from the client.
     """
 
-    def __init__(self, upstream_url: str) -> None:
+    def __init__(self, upstream_url: str, hold: bytes = b"POST /api/v3/order ") -> None:
+        self.hold = hold  # the request line (start) of the request to hold
         host_port = upstream_url.split("://", 1)[1].rstrip("/")
         host, port = host_port.rsplit(":", 1)
         self.upstream = (host, int(port))
@@ -193,7 +195,7 @@ class HoldingProxy:
         back = asyncio.create_task(self._pipe(up_reader, writer))
         try:
             while chunk := await reader.read(65536):
-                if self.armed.is_set() and chunk.startswith(b"POST /api/v3/order "):
+                if self.armed.is_set() and chunk.startswith(self.hold):
                     self.armed.clear()
                     self.held.set()
                     while await reader.read(65536):  # swallow until the client goes away
