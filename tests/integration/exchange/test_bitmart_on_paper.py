@@ -4,6 +4,7 @@ every fault classified as the order pipeline needs it."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -347,3 +348,23 @@ async def test_a_request_arriving_after_the_window_is_refused_not_executed(
         await adapter.create_order(order(OrderSide.BUY, OrderType.LIMIT, "0.001", D(50000)))
     assert excinfo.value.venue_code == "30007"
     assert await short_window_venue.orders(api_key=account.api_key) == []
+
+
+async def test_an_ioc_remainder_expires_and_fill_or_kill_is_refused_before_sending(
+    bitmart: ExchangeAdapter, paper_account: PaperAccount, paper_exchange: PaperExchangeAdmin
+) -> None:
+    touch = (await bitmart.fetch_order_book("SOL/USDT", limit=1)).asks[0]
+    ioc = OrderToSend("SOL/USDT", OrderSide.BUY, OrderType.LIMIT, touch.amount + D(3), touch.price,
+                      client_order_id_for(uuid.uuid4()), TimeInForce.IOC)  # fmt: skip
+    placed = await bitmart.create_order(ioc)
+    # BitMart cancels the remainder itself ("system"): expired, as Binance reports it.
+    assert (placed.status, placed.filled) == (VenueOrderStatus.EXPIRED, touch.amount)
+    assert len(placed.trades) == 1
+
+    fok = dataclasses.replace(ioc, client_order_id=client_order_id_for(uuid.uuid4()),
+                              time_in_force=TimeInForce.FOK)  # fmt: skip
+    with pytest.raises(PermanentExchangeError) as excinfo:
+        await bitmart.create_order(fok)
+    assert excinfo.value.reason == "not_supported"
+    venue = await paper_exchange.orders(api_key=paper_account.api_key)
+    assert [o["clientOrderId"] for o in venue] == [ioc.client_order_id]
