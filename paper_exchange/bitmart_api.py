@@ -8,7 +8,6 @@ are POSTs with a JSON body as on BitMart.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from aiohttp import web
@@ -16,8 +15,8 @@ from aiohttp import web
 from paper_exchange import bitmart_errors as bm
 from paper_exchange.accounts import Account
 from paper_exchange.bitmart_auth import keyed, signed
+from paper_exchange.bitmart_params import order_request, query_limit
 from paper_exchange.bitmart_shapes import (
-    STP_MODES,
     engine_ref,
     order_json,
     public_id,
@@ -30,11 +29,9 @@ from paper_exchange.config import SymbolSpec
 from paper_exchange.middleware import Dialect
 from paper_exchange.models import Order
 from paper_exchange.numbers import ZERO, fmt8
-from paper_exchange.order_request import OrderRequest
 from paper_exchange.state import STATE_KEY, PaperState, now_ms
 
 PREFIX = "/bitmart"
-ORDER_TYPES = frozenset({"limit", "market", "limit_maker", "ioc"})
 MAX_BOOK_LEVELS, DEFAULT_BOOK_LEVELS = 50, 35
 MAX_QUERY_LIMIT = 200
 
@@ -58,27 +55,6 @@ def _spec(state: PaperState, symbol: Any, *, public: bool = False) -> SymbolSpec
     return spec
 
 
-def _decimal(body: dict[str, Any], name: str) -> Decimal | None:
-    raw = body.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        value = Decimal(str(raw))
-    except InvalidOperation:
-        raise bm.invalid(name) from None
-    if not value.is_finite() or value <= 0:
-        raise bm.invalid(name)
-    return value
-
-
-def _limit(raw: Any, default: int, maximum: int) -> int:
-    try:
-        value = int(raw) if raw is not None else default
-    except (TypeError, ValueError):
-        raise bm.invalid("limit") from None
-    return max(1, min(value, maximum))
-
-
 # ---- public ------------------------------------------------------------------------
 
 
@@ -90,7 +66,7 @@ async def books(request: web.Request) -> web.Response:
     state = _state(request)
     spec = _spec(state, request.query.get("symbol"), public=True)
     book = state.market.symbols[spec.symbol].book(
-        _limit(request.query.get("limit"), DEFAULT_BOOK_LEVELS, MAX_BOOK_LEVELS)
+        query_limit(request.query.get("limit"), DEFAULT_BOOK_LEVELS, MAX_BOOK_LEVELS)
     )
     return bm.ok(
         {
@@ -143,56 +119,11 @@ async def wallet(request: web.Request) -> web.Response:
     )
 
 
-def _client_order_id(raw: Any) -> str | None:
-    if raw is None or raw == "":
-        return None
-    if not isinstance(raw, str):
-        raise bm.invalid("client_order_id")
-    if len(raw) > 32:
-        raise bm.client_order_id_too_long()
-    if not (raw.isascii() and raw.isalnum()):
-        raise bm.client_order_id_alphabet()
-    return raw
-
-
-def _order_request(spec: SymbolSpec, body: dict[str, Any]) -> OrderRequest:
-    side, order_type = body.get("side"), body.get("type")
-    if side not in ("buy", "sell"):
-        raise bm.invalid("side")
-    if order_type not in ORDER_TYPES:
-        raise bm.invalid("type")
-    stp_mode = body.get("stpMode", "none")
-    if stp_mode not in STP_MODES:
-        raise bm.invalid("stpMode")
-    size, price, notional = (_decimal(body, n) for n in ("size", "price", "notional"))
-    if order_type == "market":
-        if side == "buy" and notional is None:
-            raise bm.required("notional")
-        if side == "sell" and size is None:
-            raise bm.required("size")
-        engine_type, tif, price = "MARKET", None, None
-        size, notional = (None, notional) if side == "buy" else (size, None)
-    else:
-        if size is None:
-            raise bm.required("size")
-        if price is None:
-            raise bm.required("price")
-        engine_type = "LIMIT_MAKER" if order_type == "limit_maker" else "LIMIT"
-        tif = {"limit": "GTC", "ioc": "IOC"}.get(order_type)
-        notional = None
-    return OrderRequest(
-        symbol=spec.symbol, side=side.upper(), type=engine_type, time_in_force=tif,
-        quantity=size, quote_order_qty=notional, price=price,
-        client_order_id=_client_order_id(body.get("client_order_id")),
-        resp_type="ACK", stp_mode=STP_MODES[stp_mode],
-    )  # fmt: skip
-
-
 async def submit_order(request: web.Request) -> web.Response:
     state = _state(request)
     account, body = await signed(request)
     spec = _spec(state, body.get("symbol"))
-    placement = state.engine.place(account, _order_request(spec, body), now_ms())
+    placement = state.engine.place(account, order_request(spec, body), now_ms())
     return bm.ok({"order_id": public_id(state, spec.symbol, placement.order.order_id)})
 
 
@@ -284,7 +215,7 @@ def _list_filter(state: PaperState, body: dict[str, Any]) -> tuple[str | None, i
     if body.get("orderMode", "spot") not in ("spot", "iso_margin"):
         raise bm.BitMartError(52000, "Unsupported OrderMode Type")
     symbol = _spec(state, body["symbol"]).symbol if body.get("symbol") else None
-    return symbol, _limit(body.get("limit"), MAX_QUERY_LIMIT, MAX_QUERY_LIMIT)
+    return symbol, query_limit(body.get("limit"), MAX_QUERY_LIMIT, MAX_QUERY_LIMIT)
 
 
 async def open_orders(request: web.Request) -> web.Response:

@@ -23,10 +23,11 @@ import dataclasses
 import hashlib
 import hmac
 import time
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from shared.domain import OrderSide, OrderType, TimeInForce
+from shared.domain import OrderSide, OrderType
 from shared.exchange.bitmart_errors import BITMART_RULES, SUCCESS
 from shared.exchange.bitmart_parsing import (
     parse_balance,
@@ -37,7 +38,16 @@ from shared.exchange.bitmart_parsing import (
     parse_trade,
     venue_symbol,
 )
-from shared.exchange.errors import ExchangeCallError, OrderNotFoundError, PermanentExchangeError
+from shared.exchange.bitmart_requests import (
+    CLOCK_MARGIN_S,
+    MAX_BOOK_LEVELS,
+    MAX_QUERY_LIMIT,
+    PATHS,
+    RATE_LIMITS,
+    TIMESTAMP_WINDOW_S,
+    submit_order_body,
+)
+from shared.exchange.errors import ExchangeCallError, OrderNotFoundError
 from shared.exchange.native import BAD_RESPONSE, UNKNOWN_CODE, NativeAdapter, RateLimit, VenueAnswer
 from shared.exchange.types import (
     AssetBalance,
@@ -50,59 +60,14 @@ from shared.exchange.types import (
     VenueOrderStatus,
 )
 
-# BitMart's limits are per 2 seconds (per 3 for cancel_all); the shared budget counts per
-# minute, so each is multiplied up. Source: BitMart's spot docs, "Rate Limit" and each
-# endpoint's "Request Limit" (as listed in bitmartexchange/bitmart-skills, 2026-03). UID
-# limits are kept per credential: one key per account is the usual setup.
-RATE_LIMITS_PER_2S: dict[str, tuple[str, int, bool]] = {
-    # operation: (endpoint group, requests per 2 s, counted per key/UID rather than per IP)
-    "load_markets": ("symbols_details", 12, False),  # GET /spot/v1/symbols/details, IP
-    "fetch_order_book": ("books", 15, False),  # GET /spot/quotation/v3/books, IP
-    "fetch_ticker": ("ticker", 15, False),  # GET /spot/quotation/v3/ticker, IP
-    "fetch_balance": ("wallet", 12, True),  # GET /spot/v1/wallet, KEY
-    "create_order": ("submit_order", 40, True),  # POST /spot/v2/submit_order, UID
-    "cancel_order": ("cancel_order", 40, True),  # POST /spot/v3/cancel_order, UID
-    "fetch_order": ("query_order", 50, True),  # POST /spot/v4/query/(client-)order, KEY
-    "fetch_open_orders": ("open_orders", 12, True),  # POST /spot/v4/query/open-orders, KEY
-    "fetch_my_trades": ("order_trades", 12, True),  # POST /spot/v4/query/order-trades, KEY
-    "fetch_account_trades": ("trades", 12, True),  # POST /spot/v4/query/trades, KEY
-}
-CANCEL_ALL_PER_MINUTE = 20  # POST /spot/v4/cancel_all: 1 request per 3 s, UID
-
-# How long BitMart accepts a request after its timestamp (30007: "within a minute"), and
-# what we add for the two clocks disagreeing.
-TIMESTAMP_WINDOW_S = 60.0
-CLOCK_MARGIN_S = 5.0
-
-PATHS = {
-    "symbols": "/spot/v1/symbols/details",
-    "books": "/spot/quotation/v3/books",
-    "ticker": "/spot/quotation/v3/ticker",
-    "wallet": "/spot/v1/wallet",
-    "submit": "/spot/v2/submit_order",
-    "cancel": "/spot/v3/cancel_order",
-    "cancel_all": "/spot/v4/cancel_all",
-    "order": "/spot/v4/query/order",
-    "client_order": "/spot/v4/query/client-order",
-    "open_orders": "/spot/v4/query/open-orders",
-    "order_trades": "/spot/v4/query/order-trades",
-    "trades": "/spot/v4/query/trades",
-}
 # The signing clock (UTC seconds): a module attribute so tests can move it.
 clock = time.time
-MAX_BOOK_LEVELS = 50  # books: "Maximum 50"
-MAX_QUERY_LIMIT = 200  # v4 list queries: limit in [1, 200]
 
 
 def bitmart_signature(secret: str, timestamp: str, memo: str, payload: bytes) -> str:
     """Hex HMAC-SHA256 of `timestamp#memo#payload` keyed by the secret."""
     message = f"{timestamp}#{memo}#".encode() + payload
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
-def plain(value: Decimal) -> str:
-    """A Decimal as BitMart takes it: plain notation, no exponent, no trailing zeros."""
-    return format(value.normalize(), "f")
 
 
 def _code_of(payload: Any) -> int | None:
@@ -117,10 +82,7 @@ class BitMart(NativeAdapter):
     venue: ClassVar[str] = "bitmart"
     LIVE_BASE_URL: ClassVar[str] = "https://api-cloud.bitmart.com"
     PAPER_PREFIX: ClassVar[str] = "/bitmart"
-    RATE_LIMITS: ClassVar[dict[str, RateLimit]] = {
-        operation: RateLimit(group, per_2s * 30, per_key)
-        for operation, (group, per_2s, per_key) in RATE_LIMITS_PER_2S.items()
-    } | {"cancel_all_orders": RateLimit("cancel_all", CANCEL_ALL_PER_MINUTE, per_key=True)}
+    RATE_LIMITS: ClassVar[Mapping[str, RateLimit]] = RATE_LIMITS
     min_settle_s: ClassVar[float] = TIMESTAMP_WINDOW_S + CLOCK_MARGIN_S
 
     # ------------------------------------------------------------------ the venue's rules
@@ -203,39 +165,11 @@ class BitMart(NativeAdapter):
     # ------------------------------------------------------------------ orders
 
     async def _order_body(self, order: OrderToSend) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "symbol": venue_symbol(order.symbol),
-            "side": order.side.value,
-            "client_order_id": order.client_order_id,
-            # BitMart's guard against self-trades (wash trades): an order that would match
-            # one of the account's resting orders is canceled instead of trading.
-            "stpMode": "cancel_taker",
-        }
-        if order.type is OrderType.LIMIT:
-            if order.price is None:
-                raise PermanentExchangeError("a limit order needs a price", reason="bad_request")
-            tif = order.time_in_force or TimeInForce.GTC
-            if tif is TimeInForce.FOK:
-                raise PermanentExchangeError(
-                    "bitmart has no fill-or-kill orders", reason="not_supported"
-                )
-            body.update(
-                type="ioc" if tif is TimeInForce.IOC else "limit",
-                size=plain(order.amount),
-                price=plain(order.price),
-            )
-        elif order.side is OrderSide.SELL:
-            body.update(type="market", size=plain(order.amount))
-        else:
-            # A market buy is sized in quote (notional): the amount at the best ask, so
-            # it buys about `amount` and never more.
+        best_ask = None
+        if order.type is OrderType.MARKET and order.side is OrderSide.BUY:
             book = await self.fetch_order_book(order.symbol, limit=1)
-            if not book.asks:
-                raise PermanentExchangeError(
-                    f"no asks for {order.symbol}: a market buy has no price", reason="not_fillable"
-                )
-            body.update(type="market", notional=plain(order.amount * book.asks[0].price))
-        return body
+            best_ask = book.asks[0].price if book.asks else None
+        return submit_order_body(order, best_ask=best_ask)
 
     async def create_order(self, order: OrderToSend) -> ExchangeOrder:
         body = await self._order_body(order)
