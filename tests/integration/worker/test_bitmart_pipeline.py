@@ -31,6 +31,7 @@ from shared.orders.cancel import request_cancel
 from tests.fixtures.fix_paper import PAPER_SEED, PaperAccount, PaperExchangeAdmin
 from tests.fixtures.fix_worker import WorkerHarness, running_harness
 from worker.accounts import refresh_balances
+from worker.orders.reconciliation import reconcile_order
 
 SUBMIT = "/bitmart/spot/v2/submit_order"
 WALLET = "/bitmart/spot/v1/wallet"
@@ -150,6 +151,20 @@ async def test_every_fault_on_the_send_ends_with_one_venue_order(
         assert ("create_order", "ok") not in [c[:2] for c in calls], calls
     else:
         assert calls[-1][:2] == ("create_order", "ok"), calls
+
+
+async def test_a_resting_order_is_reconciled_to_filled(
+    worker: WorkerHarness, account: PaperAccount
+) -> None:
+    client_id, credential_id = await worker.client_with_credential(account, "bitmart")
+    order_id = await resting_order(worker, client_id, credential_id)
+    mid = D(str((await worker.paper.market("BTCUSDT"))["mid"]))
+    moved = await worker.paper.set_mid("BTCUSDT", mid * D("0.94"))
+    assert moved["fills"], "the mid crossed the resting order"
+    assert await reconcile_order(worker.ctx, order_id) == "filled"
+    assert await reconcile_order(worker.ctx, order_id) == "nothing_to_do"
+    order = await assert_exactly_once(worker, account, order_id)
+    assert order["filled"] == D("0.01")
 
 
 async def test_a_resting_order_is_cancelled(worker: WorkerHarness, account: PaperAccount) -> None:
