@@ -1,12 +1,14 @@
 """BitMart spot over httpx: the native connector (ccxt no longer ships BitMart).
 
-Signing (developer-pro.bitmart.com/en/spot/#api-key-interface-authentication ... "Signature"):
-X-BM-KEY is the access key, X-BM-TIMESTAMP the request time in UTC milliseconds, and
-X-BM-SIGN the hex HMAC-SHA256, keyed by the secret, of `timestamp#memo#payload`, where the
-payload is the JSON body of a POST and the query string of a GET. Every call we sign is a
-POST except the spot wallet, whose query string is empty, so BitMart's own SDK (which
-signs "" for a GET) and its docs agree on every request we make. The payload bytes are
-the body bytes sent (shared.exchange.native serialises the body once).
+Signing (BitMart's docs, "API KEY Interface Authentication",
+developer-pro.bitmart.com/en/part2/auth.html; tests/unit/test_bitmart_signing.py checks
+BitMart's own example): X-BM-KEY is the access key, X-BM-TIMESTAMP the request time in
+UTC milliseconds, and X-BM-SIGN the hex HMAC-SHA256, keyed by the secret, of
+`timestamp#memo#payload`, where the payload is the JSON body of a POST and the query
+string of a GET. Every call we sign is a POST except the spot wallet, whose query string
+is empty, so BitMart's own SDK (which signs "" for a GET) and its docs agree on every
+request we make. The payload bytes are the body bytes sent (shared.exchange.native
+serialises the body once).
 
 Client order id: BitMart takes 1-32 letters and digits (codes 50037, 50038); ours ("tb" +
 25 of [0-9a-z], shared.orders.client_order_id) fits as it is, so no mapping. BitMart
