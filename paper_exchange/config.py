@@ -95,6 +95,8 @@ class PaperConfig:
     through the admin API instead). ``fee_rate`` applies to maker and taker fills.
     ``weight_limit_1m`` = None reports ``X-MBX-USED-WEIGHT-1M`` without enforcing it;
     a number makes requests beyond it fail with 429/-1003 like Binance.
+    ``bitmart_timestamp_window_ms``: how far a BitMart request's X-BM-TIMESTAMP may be
+    from the venue's clock (BitMart: "within a minute", code 30007).
     """
 
     seed: int = 7
@@ -105,6 +107,7 @@ class PaperConfig:
     recv_window_max_ms: int = 60000
     future_tolerance_ms: int = 1000
     weight_limit_1m: int | None = None
+    bitmart_timestamp_window_ms: int = 60_000
     order_id_start: int = 1
     trade_id_start: int = 1
     default_balances: tuple[tuple[str, Decimal], ...] = (

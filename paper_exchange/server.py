@@ -18,7 +18,7 @@ from types import TracebackType
 
 from aiohttp import web
 
-from paper_exchange import admin_api, binance_api, coinstore_api
+from paper_exchange import admin_api, binance_api, bitmart_api, coinstore_api
 from paper_exchange.coinstore_errors import COINSTORE
 from paper_exchange.config import PaperConfig, SymbolSpec, default_symbols
 from paper_exchange.middleware import BINANCE, Dialect, dialect_middleware
@@ -40,9 +40,10 @@ SHUTDOWN_TIMEOUT_S = 2.0
 
 # The venues' dialects the paper exchange speaks, each under its own path prefix, and the
 # functions that add their routes.
-DIALECTS: tuple[Dialect, ...] = (BINANCE, COINSTORE)
+DIALECTS: tuple[Dialect, ...] = (BINANCE, bitmart_api.BITMART, COINSTORE)
 DIALECT_ROUTES: tuple[Callable[[web.Application], None], ...] = (
     binance_api.add_routes,
+    bitmart_api.add_routes,
     coinstore_api.add_routes,
 )
 

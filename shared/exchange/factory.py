@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import ccxt.async_support as ccxt_async
 
 from shared.domain import CredentialEnvironment
+from shared.exchange.bitmart import BitMart
 from shared.exchange.breaker import BreakerRegistry
 from shared.exchange.budget import BudgetRegistry
 from shared.exchange.ccxt_adapter import BINANCE_WEIGHTS, CallObserver, CcxtAdapter, host_of
@@ -39,6 +40,7 @@ BINANCE_DIALECT = frozenset({"binance"})
 
 # Venues with a connector of our own (ccxt no longer ships them), by venue code.
 NATIVE_CONNECTORS: dict[str, type[NativeAdapter]] = {
+    BitMart.venue: BitMart,
     CoinstoreAdapter.venue: CoinstoreAdapter,
 }
 

@@ -132,14 +132,15 @@ async def wait_for(
 class HoldingProxy:
     """A TCP proxy (own thread + loop) in front of the paper exchange.
 
-    Once `arm()`ed, the first chunk that starts the `hold` request line (by default
-    Binance's `POST /api/v3/order`) is not forwarded and nothing more on that connection is: the venue never receives it.
+    Once `arm()`ed, the first chunk that starts a `POST /api/v3/order` request (or the
+    request line given as `hold`) is not forwarded and nothing more on that connection
+    is: the venue never receives it.
     `held` is set at that moment. HTTP/1.1 requests on one connection are sequential,
     so every request line starts a fresh chunk from the client.
     """
 
     def __init__(self, upstream_url: str, hold: bytes = b"POST /api/v3/order ") -> None:
-        self.hold = hold
+        self.hold = hold  # the request line (start) of the request to hold
         host_port = upstream_url.split("://", 1)[1].rstrip("/")
         host, port = host_port.rsplit(":", 1)
         self.upstream = (host, int(port))
