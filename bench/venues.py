@@ -38,11 +38,12 @@ def order_rate_limit(venue: str) -> str:
     connector = NATIVE_CONNECTORS.get(venue)
     if connector is None:
         return "weight budget lifted"
-    limit = connector.RATE_LIMITS.get("create_order")
-    if limit is None:
-        return "no published order limit"
-    scope = "per key" if limit.per_key else "per IP"
-    return f"published order limit {limit.per_minute / 60:,.1f}/s {scope}"
+    limits = connector.RATE_LIMITS.get("create_order", ())
+    described = [
+        f"{limit.per_minute / 60:,.1f}/s {'per key' if limit.per_key else 'per IP'}"
+        for limit in (limits if isinstance(limits, tuple) else (limits,))
+    ]
+    return "published order limits " + ", ".join(described) if described else "no order limit"
 
 
 def measure_venue(venue: str, rate: float, seconds: float, orders: int) -> dict[str, Any]:

@@ -23,8 +23,7 @@ from shared.exchange.types import (
     Trade,
     VenueOrderStatus,
 )
-
-ZERO = Decimal(0)
+from shared.exchange.wire_numbers import dec, dec0, from_epoch
 
 # v4 `state` → the unified status. A canceled order is CANCELED when the user canceled
 # it and EXPIRED when BitMart did (`cancelSource` "system": an ioc or market remainder,
@@ -42,22 +41,6 @@ def our_symbol(symbol: str) -> str:
     """ "BTC_USDT" → "BTC/USDT" (BitMart joins base and quote with one underscore)."""
     base, _, quote = symbol.rpartition("_")
     return f"{base}/{quote}" if base else symbol
-
-
-def dec(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    return Decimal(str(value))
-
-
-def dec0(value: Any) -> Decimal:
-    return dec(value) or ZERO
-
-
-def ms_time(value: Any) -> datetime | None:
-    if value in (None, ""):
-        return None
-    return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
 
 
 def parse_market(raw: Mapping[str, Any]) -> Market:
@@ -95,7 +78,7 @@ def parse_order_book(symbol: str, raw: Mapping[str, Any]) -> OrderBook:
         symbol=symbol,
         bids=_levels(raw.get("bids")),
         asks=_levels(raw.get("asks")),
-        fetched_at=ms_time(raw.get("ts")) or datetime.now(UTC),
+        fetched_at=from_epoch(raw.get("ts")) or datetime.now(UTC),
     )
 
 
@@ -108,7 +91,7 @@ def parse_ticker(symbol: str, raw: Mapping[str, Any]) -> Ticker:
         last=dec(raw.get("last")),
         base_volume_24h=dec(raw.get("v_24h")),
         quote_volume_24h=dec(raw.get("qv_24h")),
-        fetched_at=ms_time(raw.get("ts")) or datetime.now(UTC),
+        fetched_at=from_epoch(raw.get("ts")) or datetime.now(UTC),
     )
 
 
@@ -158,7 +141,7 @@ def parse_order(raw: Mapping[str, Any]) -> ExchangeOrder:
         filled=filled,
         price=price if price else None,
         average_price=average if average and filled > 0 else None,
-        created_at=ms_time(raw.get("createTime")),
+        created_at=from_epoch(raw.get("createTime")),
     )
 
 
@@ -176,5 +159,5 @@ def parse_trade(raw: Mapping[str, Any]) -> Trade:
         fee_amount=dec0(raw.get("fee")),
         fee_currency=raw.get("feeCoinName") or None,
         is_maker=None if role is None else role == "maker",
-        traded_at=ms_time(raw.get("createTime")) or datetime.now(UTC),
+        traded_at=from_epoch(raw.get("createTime")) or datetime.now(UTC),
     )

@@ -13,6 +13,7 @@ from shared.exchange.bitmart_parsing import venue_symbol
 from shared.exchange.errors import PermanentExchangeError
 from shared.exchange.native import RateLimit
 from shared.exchange.types import OrderToSend
+from shared.exchange.wire_numbers import plain
 
 # BitMart's limits are per 2 seconds (per 3 for cancel_all); the shared budget counts per
 # minute, so each is multiplied up. Source: BitMart's spot docs, "Rate Limit" and each
@@ -58,11 +59,6 @@ PATHS = {
 }
 MAX_BOOK_LEVELS = 50  # books: "Maximum 50"
 MAX_QUERY_LIMIT = 200  # v4 list queries: limit in [1, 200]
-
-
-def plain(value: Decimal) -> str:
-    """A Decimal as BitMart takes it: plain notation, no exponent, no trailing zeros."""
-    return format(value.normalize(), "f")
 
 
 def submit_order_body(order: OrderToSend, *, best_ask: Decimal | None) -> dict[str, Any]:

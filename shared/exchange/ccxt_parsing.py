@@ -21,28 +21,11 @@ from shared.exchange.types import (
     Trade,
     VenueOrderStatus,
 )
+from shared.exchange.wire_numbers import dec, dec0, from_epoch
 
 # ccxt.base.decimal_to_precision constants
 DECIMAL_PLACES = 2
 TICK_SIZE = 4
-
-
-def dec(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, Decimal):
-        return value
-    return Decimal(str(value))
-
-
-def dec0(value: Any) -> Decimal:
-    return dec(value) or Decimal(0)
-
-
-def ts(milliseconds: Any) -> datetime | None:
-    if milliseconds is None:
-        return None
-    return datetime.fromtimestamp(int(milliseconds) / 1000, tz=UTC)
 
 
 def _step(precision: Any, mode: int) -> Decimal:
@@ -130,7 +113,7 @@ def parse_trade(raw: dict[str, Any]) -> Trade:
         fee_amount=dec0(fee.get("cost")),
         fee_currency=fee.get("currency"),
         is_maker=(raw.get("takerOrMaker") == "maker") if raw.get("takerOrMaker") else None,
-        traded_at=ts(raw.get("timestamp")) or datetime.now(UTC),
+        traded_at=from_epoch(raw.get("timestamp")) or datetime.now(UTC),
     )
 
 
@@ -158,6 +141,6 @@ def parse_order(raw: dict[str, Any]) -> ExchangeOrder:
         filled=dec0(raw.get("filled")),
         price=dec(raw.get("price")),
         average_price=dec(raw.get("average")),
-        created_at=ts(raw.get("timestamp")),
+        created_at=from_epoch(raw.get("timestamp")),
         trades=trades,
     )

@@ -23,7 +23,7 @@ coinstore-openapi/coinstore-openapi.github.io), sections named in the comments:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -45,11 +45,9 @@ from shared.exchange.errors import (
     ExchangeCallError,
     OrderNotFoundError,
     PermanentExchangeError,
-    RateLimitedError,
 )
 from shared.exchange.native import (
     BAD_RESPONSE,
-    DEFAULT_RETRY_AFTER_S,
     UNKNOWN_CODE,
     NativeAdapter,
     RateLimit,
@@ -100,7 +98,7 @@ class CoinstoreAdapter(NativeAdapter):
     LIVE_BASE_URL = "https://api.coinstore.com"
     PAPER_PREFIX = "/coinstore"
     RATE_LIMITS = {op: IP_LIMIT for op in PUBLIC_OPERATIONS} | {
-        op: USER_LIMIT for op in SIGNED_OPERATIONS
+        op: (USER_LIMIT, IP_LIMIT) for op in SIGNED_OPERATIONS
     }
 
     # A property, not the base's class attribute: the paper venue's window differs.
@@ -152,37 +150,6 @@ class CoinstoreAdapter(NativeAdapter):
             raise self.error(
                 BAD_RESPONSE, sends_order=sends_order, message=f"unreadable answer: {exc!r}"
             ) from None
-
-    async def _request(
-        self,
-        operation: str,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        body: Mapping[str, Any] | None = None,
-        signed: bool = False,
-        sends_order: bool = False,
-    ) -> Any:
-        """The base's request, plus the per-IP budget a signed call also spends (the base
-        spends one budget per call: the user's, for a signed call)."""
-        ip_budget = None
-        if signed and self._budgets is not None:
-            ip_budget = self._budgets(
-                f"{self.venue}@{self.host}/{IP_LIMIT.group}", IP_LIMIT.per_minute
-            )
-            await ip_budget.acquire(IP_LIMIT.weight)
-        try:
-            return await super()._request(
-                operation, method, path, params=params, body=body, signed=signed,
-                sends_order=sends_order,
-            )  # fmt: skip
-        except RateLimitedError as error:
-            # A 429 does not say which limit was hit: every budget it may be stops.
-            if ip_budget is not None and error.reason in DEFAULT_RETRY_AFTER_S:
-                wait_s = error.retry_after_s or DEFAULT_RETRY_AFTER_S[error.reason]
-                await ip_budget.block(wait_s, error.reason)
-            raise
 
     # ------------------------------------------------------------------ market data
 

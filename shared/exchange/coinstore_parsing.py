@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from shared.domain import OrderSide, OrderType
@@ -24,8 +24,7 @@ from shared.exchange.types import (
     Trade,
     VenueOrderStatus,
 )
-
-ZERO = Decimal(0)
+from shared.exchange.wire_numbers import ZERO, dec, dec0, from_epoch
 
 # ordStatus / ordState (documented "Dictionary" → OrderState, and the order endpoints'
 # enumerations). NOT_FOUND is the venue's "no such order": a lookup's None.
@@ -47,32 +46,9 @@ class CoinstoreAnswerError(ValueError):
     """An answer that does not have the documented shape."""
 
 
-def dec(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        result = Decimal(str(value))
-    except InvalidOperation:
-        raise CoinstoreAnswerError(f"not a number: {value!r}") from None
-    return result if result.is_finite() else None
-
-
-def dec0(value: Any) -> Decimal:
-    return dec(value) or ZERO
-
-
 def venue_symbol(symbol: str) -> str:
     """BTC/USDT → BTCUSDT: Coinstore's symbol codes are base + quote, no separator."""
     return symbol.replace("/", "").upper()
-
-
-def from_ms(value: Any) -> datetime | None:
-    """A timestamp in ms; also seconds, which accountMatches' example uses (matchTime)."""
-    number = dec(value)
-    if number is None or number <= 0:
-        return None
-    seconds = number / 1000 if number > 10**11 else number
-    return datetime.fromtimestamp(float(seconds), UTC)
 
 
 def _decimals_to_step(places: Any) -> Decimal:
@@ -193,7 +169,7 @@ def parse_order(symbol: str, row: Mapping[str, Any]) -> ExchangeOrder | None:
         filled=filled,
         price=price if price else None,
         average_price=average if average else None,
-        created_at=from_ms(row.get("timestamp")),
+        created_at=from_epoch(row.get("timestamp")),
     )
 
 
@@ -209,7 +185,7 @@ def parse_trade(market: Market, row: Mapping[str, Any]) -> Trade:
     elif fee_currency_id is not None and fee_currency_id == row.get("quoteCurrencyId"):
         fee_currency = market.quote
     role = row.get("matchRole")
-    traded_at = from_ms(row.get("matchTime"))
+    traded_at = from_epoch(row.get("matchTime"))
     return Trade(
         trade_id=str(row["id"]),
         order_id=str(row["orderId"]) if row.get("orderId") is not None else None,

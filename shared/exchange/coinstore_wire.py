@@ -19,6 +19,7 @@ from shared.domain import OrderSide, OrderType, TimeInForce
 from shared.exchange.coinstore_parsing import venue_symbol
 from shared.exchange.precision import round_to_step
 from shared.exchange.types import Market, OrderToSend
+from shared.exchange.wire_numbers import plain
 
 KEY_PERIOD_MS = 30_000  # the signing key changes with expires // 30000
 
@@ -37,11 +38,6 @@ def coinstore_signature(secret: str, expires_ms: int, payload: bytes) -> str:
     period = str(expires_ms // KEY_PERIOD_MS).encode()
     key = hmac.new(secret.encode(), period, hashlib.sha256).hexdigest()
     return hmac.new(key.encode(), payload, hashlib.sha256).hexdigest()
-
-
-def plain(value: Decimal) -> str:
-    """A decimal as the venue reads it: never exponent notation ("1E-5")."""
-    return format(value.normalize(), "f")
 
 
 def market_buy_cap(market: Market, best_ask: Decimal) -> Decimal:

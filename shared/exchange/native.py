@@ -138,7 +138,8 @@ class NativeAdapter:
     # Where the venue's REST API lives, and the paper exchange's mount of its dialect.
     LIVE_BASE_URL: ClassVar[str]
     PAPER_PREFIX: ClassVar[str]
-    RATE_LIMITS: ClassVar[Mapping[str, RateLimit]]
+    # Operation → the limit(s) its call counts against.
+    RATE_LIMITS: ClassVar[Mapping[str, RateLimit | tuple[RateLimit, ...]]]
     # How long after a lost order request the venue may still act on it, at least: the
     # pipeline waits this long (or its configured settle time, if longer) before it
     # treats "not found by client order id" as "never arrived".
@@ -215,17 +216,22 @@ class NativeAdapter:
             retry_after_s=answer.retry_after_s,
         )
 
-    def _budget(self, operation: str) -> tuple[RequestBudget | None, int]:
-        limit = self.RATE_LIMITS.get(operation)
-        if self._budgets is None or limit is None:
-            return None, 1
-        key = f"{self.venue}@{self.host}/{limit.group}"
-        egress = None
-        if limit.per_key:
-            # Counted by the venue per API key, from whichever IP: one budget per key.
-            owner = self.credential.credential_id if self.credential else "public"
-            key, egress = f"{key}/{owner}", "per-key"
-        return self._budgets(key, limit.per_minute, egress=egress), limit.weight
+    def _budgets_of(self, operation: str) -> list[tuple[RequestBudget, int]]:
+        """Each budget the call spends, with its weight: a venue may count one call
+        against several limits (per IP and per key, say)."""
+        limits = self.RATE_LIMITS.get(operation, ())
+        if self._budgets is None:
+            return []
+        spent = []
+        for limit in limits if isinstance(limits, tuple) else (limits,):
+            key = f"{self.venue}@{self.host}/{limit.group}"
+            egress = None
+            if limit.per_key:
+                # Counted by the venue per API key, from whichever IP: one budget per key.
+                owner = self.credential.credential_id if self.credential else "public"
+                key, egress = f"{key}/{owner}", "per-key"
+            spent.append((self._budgets(key, limit.per_minute, egress=egress), limit.weight))
+        return spent
 
     async def _request(
         self,
@@ -238,8 +244,8 @@ class NativeAdapter:
         signed: bool = False,
         sends_order: bool = False,
     ) -> Any:
-        budget, weight = self._budget(operation)
-        if budget is not None:
+        budgets = self._budgets_of(operation)
+        for budget, weight in budgets:
             await budget.acquire(weight)
         query = urlencode([(k, str(v)) for k, v in (params or {}).items() if v is not None])
         content = compact_json(body) if body is not None else b""
@@ -269,11 +275,14 @@ class NativeAdapter:
                     ) from None
                 except ExchangeCallError as error:
                     outcome = error.outcome.value
-                    if isinstance(error, RateLimitedError) and budget is not None:
+                    if isinstance(error, RateLimitedError) and budgets:
                         error.retry_after_s = error.retry_after_s or DEFAULT_RETRY_AFTER_S.get(
                             error.reason, 30.0
                         )
-                        await budget.block(error.retry_after_s, error.reason)
+                        # A 429 does not say which limit it was: every one the call spends
+                        # stops.
+                        for budget, _weight in budgets:
+                            await budget.block(error.retry_after_s, error.reason)
                     raise
         except ExchangeCallError as error:
             outcome = error.outcome.value

@@ -9,9 +9,10 @@ import pytest
 
 from shared.domain import OrderSide, OrderType, TimeInForce
 from shared.exchange.bitmart import BitMart
-from shared.exchange.bitmart_requests import RATE_LIMITS, plain, submit_order_body
+from shared.exchange.bitmart_requests import RATE_LIMITS, submit_order_body
 from shared.exchange.errors import PermanentExchangeError
 from shared.exchange.types import OrderToSend
+from shared.exchange.wire_numbers import plain
 
 CID = "tb0000000000000000000000001"
 

@@ -11,8 +11,9 @@ import httpx
 from shared.domain import CredentialEnvironment, OrderSide, OrderType, TimeInForce
 from shared.exchange.breaker import BreakerRegistry
 from shared.exchange.coinstore import CoinstoreAdapter
-from shared.exchange.coinstore_wire import coinstore_signature, plain
+from shared.exchange.coinstore_wire import coinstore_signature
 from shared.exchange.types import OpenedCredential, OrderToSend
+from shared.exchange.wire_numbers import plain
 
 # The documentation's own example payloads ("Signature Authentication", examples 1 and 2)
 # signed with a test secret. The expected values were computed outside Python with
