@@ -9,9 +9,7 @@ waits that out, as production would.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal as D
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -19,9 +17,8 @@ import pytest
 
 from paper_exchange.bitmart_shapes import ID_SYMBOL_SLOTS
 from shared.exchange.bitmart import BitMart
-from tests.fixtures.fix_paper import PaperAccount
-from tests.fixtures.fix_worker import WorkerHarness
-from tests.integration.worker.processes import HoldingProxy, WorkerProcess, wait_for, worker_env
+from tests.integration.worker.crash_rig import Rig
+from tests.integration.worker.processes import HoldingProxy, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -29,53 +26,22 @@ SUBMIT = "/bitmart/spot/v2/submit_order"
 RECOVERY_S = 35.0
 
 
-class Rig:
-    def __init__(self, worker: WorkerHarness, account: PaperAccount, db_url: str, logs: Path):
-        self.worker, self.account, self.db_url, self.log_dir = worker, account, db_url, logs
-        self.procs: list[WorkerProcess] = []
-
-    def start(self, paper_url: str | None = None) -> WorkerProcess:
-        env = worker_env(self.db_url, paper_url or self.worker.paper.url, self.worker.keys)
-        proc = WorkerProcess(env, self.log_dir / f"worker-{len(self.procs) + 1}.log")
-        self.procs.append(proc)
-        return proc
-
-    def logs(self) -> str:
-        return "\n".join(f"--- worker {i + 1} ---\n{p.tail()}" for i, p in enumerate(self.procs))
-
-    async def venue_orders(self, cid: str) -> list[dict[str, Any]]:
-        orders = await self.worker.paper.orders(api_key=self.account.api_key)
-        return [o for o in orders if o["clientOrderId"] == cid]
-
-    async def submits(self) -> int:
-        counts = await self.worker.paper.request_counts(api_key=self.account.api_key)
-        return counts.get(f"POST {SUBMIT}", 0)
-
-    async def assert_recovered(self, order_id: UUID, within_s: float) -> dict[str, Any]:
-        await wait_for(self.worker.status_is(order_id, "filled"), within_s, "order filled",
-                       on_timeout=self.logs)  # fmt: skip
-        order = await self.worker.order(order_id)
-        at_venue = await self.venue_orders(order["client_order_id"])
-        assert len(at_venue) == 1, (at_venue, self.logs())
-        assert at_venue[0]["status"] == "FILLED"
-        # BitMart's id for the engine's BTCUSDT order n is n * slots + 1 (see bitmart_shapes).
-        assert order["exchange_order_id"] == str(int(at_venue[0]["orderId"]) * ID_SYMBOL_SLOTS + 1)
-        ours = await self.worker.fetch("SELECT amount FROM fills WHERE order_id = %s", order_id)
-        assert sum(r[0] for r in ours) == order["filled"] == D(at_venue[0]["executedQty"])
-        return order
+async def submits(rig: Rig) -> int:
+    counts = await rig.worker.paper.request_counts(api_key=rig.account.api_key)
+    return counts.get(f"POST {SUBMIT}", 0)
 
 
-@pytest.fixture
-async def rig(
-    worker: WorkerHarness, paper_account: PaperAccount, db_url: str, tmp_path: Path
-) -> AsyncIterator[Rig]:
-    rig = Rig(worker, paper_account, db_url, tmp_path)
-    try:
-        yield rig
-    finally:
-        for proc in rig.procs:
-            proc.kill()
-        await worker.paper.clear_faults(api_key=paper_account.api_key)
+async def assert_recovered(rig: Rig, order_id: UUID, within_s: float) -> dict[str, Any]:
+    await rig.wait(rig.worker.status_is(order_id, "filled"), within_s, "order filled")
+    order = await rig.worker.order(order_id)
+    at_venue = await rig.venue_orders(order["client_order_id"])
+    assert len(at_venue) == 1, (at_venue, rig.logs())
+    assert at_venue[0]["status"] == "FILLED"
+    # BitMart's id for the engine's BTCUSDT order n is n * slots + 1 (see bitmart_shapes).
+    assert order["exchange_order_id"] == str(int(at_venue[0]["orderId"]) * ID_SYMBOL_SLOTS + 1)
+    ours = await rig.worker.fetch("SELECT amount FROM fills WHERE order_id = %s", order_id)
+    assert sum(r[0] for r in ours) == order["filled"] == D(at_venue[0]["executedQty"])
+    return order
 
 
 @pytest.mark.timeout(150)
@@ -98,9 +64,9 @@ async def test_killed_after_bitmart_accepted_before_the_db_write(rig: Rig) -> No
     await rig.worker.paper.clear_faults(api_key=rig.account.api_key)
 
     rig.start()
-    order = await rig.assert_recovered(order_id, RECOVERY_S)
+    order = await assert_recovered(rig, order_id, RECOVERY_S)
     assert order["filled"] == D("0.003")
-    assert await rig.submits() == 1  # adopted, never sent again
+    assert await submits(rig) == 1  # adopted, never sent again
 
 
 @pytest.mark.timeout(240)
@@ -127,12 +93,12 @@ async def test_killed_before_bitmart_received_the_request_waits_out_its_window(
         proxy.stop()
     at_kill = await rig.worker.order(order_id)
     assert at_kill["status"] == "submitting", (at_kill, rig.logs())
-    assert await rig.submits() == 0
+    assert await submits(rig) == 0
 
     rig.start()
-    order = await rig.assert_recovered(order_id, BitMart.min_settle_s + RECOVERY_S)
+    order = await assert_recovered(rig, order_id, BitMart.min_settle_s + RECOVERY_S)
     assert order["filled"] == D("0.002")
-    assert await rig.submits() == 1
+    assert await submits(rig) == 1
     events = await rig.worker.fetch(
         "SELECT call, outcome, message, created_at FROM order_events"
         " WHERE order_id = %s AND kind = 'exchange_call' ORDER BY id",

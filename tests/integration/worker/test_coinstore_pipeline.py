@@ -25,8 +25,8 @@ from shared.exchange.market_data import MarketDataCache
 from shared.orders.cancel import request_cancel
 from tests.fixtures.fix_paper import PaperAccount
 from tests.fixtures.fix_worker import WorkerHarness
+from tests.integration.worker.crash_rig import Rig
 from tests.integration.worker.processes import HoldingProxy
-from tests.integration.worker.test_crash_recovery import Rig
 
 PLACE = "/coinstore/api/trade/order/place"
 PLACE_POST = f"POST {PLACE}"
