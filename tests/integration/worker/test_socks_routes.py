@@ -6,6 +6,8 @@ through one. The route setup helpers are the HTTP-proxy tests'."""
 from __future__ import annotations
 
 import dataclasses
+import gc
+import warnings
 from urllib.parse import urlsplit
 
 import pytest
@@ -149,3 +151,10 @@ async def test_a_wrong_socks_password_sends_nothing_and_is_never_shown(
     logged = capsys.readouterr().err
     assert "place_order" in logged
     assert wrong_password not in logged
+
+    # httpcore (1.0) does not close its socket to the proxy when the SOCKS handshake
+    # fails; the socket is closed when collected, with a ResourceWarning. Collect it here,
+    # where it is expected, not in whichever test runs next.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
