@@ -8,6 +8,7 @@ carries the proxy's password (httpx can name the proxy in its messages).
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 from urllib.parse import unquote, urlsplit
 
@@ -26,11 +27,13 @@ async def public_ip_through(proxy_url: str, echo_url: str, *, timeout_s: float) 
         async with httpx.AsyncClient(
             proxy=proxy_url, timeout=timeout_s, trust_env=False, follow_redirects=False
         ) as http:
-            response = await http.get(echo_url, headers={"Accept": "text/plain"})
-    except ImportError:
-        # httpx needs the socksio package for SOCKS proxies.
+            # An overall deadline too: httpcore has none on a SOCKS handshake.
+            response = await asyncio.wait_for(
+                http.get(echo_url, headers={"Accept": "text/plain"}), 3 * timeout_s
+            )
+    except TimeoutError:
         raise PublicIpCheckError(
-            "a SOCKS egress route needs the socksio package on the worker"
+            f"no answer through the route within {3 * timeout_s:g} s"
         ) from None
     except httpx.HTTPError as exc:
         raise PublicIpCheckError(_scrubbed(exc, proxy_url)) from None

@@ -21,6 +21,7 @@ a send; one that may have reached the venue (timeout after connect, dropped conn
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import time
@@ -262,8 +263,12 @@ class NativeAdapter:
         try:
             async with self.breaker.guard():
                 try:
-                    response = await self.http.request(
-                        method, url, content=content or None, headers=headers
+                    # httpx bounds each phase, but not every phase of every transport:
+                    # a SOCKS handshake has no timeout of its own (httpcore), so a
+                    # proxy that accepts and never answers would hold the job forever.
+                    response = await asyncio.wait_for(
+                        self.http.request(method, url, content=content or None, headers=headers),
+                        _deadline_s(self.http.timeout),
                     )
                     answer = VenueAnswer(response.status_code, response.headers, response.content)
                     return self.unwrap(answer, operation=operation, sends_order=sends_order)
@@ -272,6 +277,12 @@ class NativeAdapter:
                         _transport_rule(exc),
                         sends_order=sends_order,
                         message=f"{type(exc).__name__} on {method} {path}",
+                    ) from None
+                except TimeoutError:
+                    raise self.error(
+                        TIMED_OUT,
+                        sends_order=sends_order,
+                        message=f"no answer within the call's deadline on {method} {path}",
                     ) from None
                 except ExchangeCallError as error:
                     outcome = error.outcome.value
@@ -384,6 +395,12 @@ class NativeAdapter:
     async def close(self) -> None:
         """Nothing to close: the HTTP client is shared per host (shared.exchange.http_clients)
         and closed with the others."""
+
+
+def _deadline_s(timeout: httpx.Timeout) -> float:
+    """One call's overall deadline: every phase's own timeout, added up."""
+    phases = (timeout.pool, timeout.connect, timeout.write, timeout.read)
+    return sum(phase for phase in phases if phase is not None) or 60.0
 
 
 def _transport_rule(exc: httpx.TransportError) -> Rule:

@@ -8,8 +8,12 @@ connectors exist."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any, ClassVar
 
 import pytest
@@ -17,6 +21,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from shared.domain import CredentialEnvironment
 from shared.exchange import factory
+from shared.exchange.errors import AmbiguousExchangeError, TransientExchangeError
 from shared.exchange.native import NativeAdapter, RateLimit, VenueAnswer
 from shared.exchange.types import OpenedCredential
 from tests.fixtures.forward_proxy import running_ip_echo, running_proxy
@@ -74,3 +79,51 @@ async def test_a_routed_credential_s_native_calls_go_through_its_proxy(
         cur = await conn.execute("SELECT DISTINCT egress FROM venue_request_budgets ORDER BY 1")
         egresses = [row[0] for row in await cur.fetchall()]
     assert egresses == ["route:r1", "test"]
+
+
+@asynccontextmanager
+async def silent_proxy() -> AsyncIterator[str]:
+    """A proxy that accepts connections and never says a word (a SOCKS handshake that
+    never ends: httpcore puts no timeout on it)."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def accept(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    try:
+        yield f"socks5://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+async def test_a_proxy_that_never_answers_times_out_like_a_venue(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every native call has an overall deadline (the client's connect + write + read +
+    pool timeouts): a read through a silent proxy is a transient timeout, a send an
+    ambiguous one, never a job hanging until the proxy hangs up."""
+    monkeypatch.setitem(factory.NATIVE_CONNECTORS, "binance", EchoConnector)
+    layer = make_adapters(None, "http://127.0.0.1:9")  # timeouts of 1.5 s
+    try:
+        async with silent_proxy() as proxy_url:
+            adapter = layer.for_credential(credential("k", "http://127.0.0.1:9", proxy_url))
+            assert isinstance(adapter, EchoConnector)
+            started = time.monotonic()
+            with pytest.raises(TransientExchangeError) as read:
+                await adapter._request("whoami", "GET", "/ip", signed=True)
+            with pytest.raises(AmbiguousExchangeError) as send:
+                await adapter._send("whoami", "POST", "/order", body={}, sends_order=True)
+            elapsed = time.monotonic() - started
+    finally:
+        await layer.close_all()
+    reasons = (read.value.reason, send.value.reason)
+    # httpcore leaves the socket of a handshake cut short to the garbage collector: let
+    # it go here (the errors' tracebacks hold it), not in whichever test runs next.
+    del read, send
+    gc.collect()
+    assert reasons == ("timeout", "timeout")
+    assert elapsed < 2 * 4 * 1.5 + 2, elapsed
