@@ -31,19 +31,27 @@ from shared import aio
 BASELINE_VENUE = "binance"
 
 
+# The calls one market order that fills at once makes on a native venue (the answer to
+# a send carries only the id there): their published limits bound orders/s per key.
+ORDER_CALLS = ("create_order", "fetch_order", "fetch_my_trades")
+
+
 def order_rate_limit(venue: str) -> str:
-    """The venue's published per-key limit on order sends, as our connector budgets it."""
+    """The tightest published limit among the calls a filled market order makes."""
     from shared.exchange.factory import NATIVE_CONNECTORS
 
     connector = NATIVE_CONNECTORS.get(venue)
     if connector is None:
         return "weight budget lifted"
-    limits = connector.RATE_LIMITS.get("create_order", ())
-    described = [
-        f"{limit.per_minute / 60:,.1f}/s {'per key' if limit.per_key else 'per IP'}"
-        for limit in (limits if isinstance(limits, tuple) else (limits,))
-    ]
-    return "published order limits " + ", ".join(described) if described else "no order limit"
+    tightest: tuple[float, str] | None = None
+    for operation in ORDER_CALLS:
+        limits = connector.RATE_LIMITS.get(operation, ())
+        for limit in limits if isinstance(limits, tuple) else (limits,):
+            per_s = limit.per_minute / 60
+            scope = "per key" if limit.per_key else "per IP"
+            if tightest is None or per_s < tightest[0]:
+                tightest = (per_s, f"{operation} {per_s:,.1f}/s {scope}")
+    return f"tightest published limit: {tightest[1]}" if tightest else "no published limit"
 
 
 def measure_venue(venue: str, rate: float, seconds: float, orders: int) -> dict[str, Any]:
