@@ -47,7 +47,7 @@ def order_rate_limit(venue: str) -> str:
     for operation in ORDER_CALLS:
         limits = connector.RATE_LIMITS.get(operation, ())
         for limit in limits if isinstance(limits, tuple) else (limits,):
-            per_s = limit.per_minute / 60
+            per_s = limit.limit / limit.window_s
             scope = "per key" if limit.per_key else "per IP"
             if tightest is None or per_s < tightest[0]:
                 tightest = (per_s, f"{operation} {per_s:,.1f}/s {scope}")

@@ -15,8 +15,8 @@ from shared.exchange.native import RateLimit
 from shared.exchange.types import OrderToSend
 from shared.exchange.wire_numbers import plain
 
-# BitMart's limits are per 2 seconds (per 3 for cancel_all); the shared budget counts per
-# minute, so each is multiplied up. Source: BitMart's spot docs, "Rate Limit" and each
+# BitMart's limits are per 2 seconds (per 3 for cancel_all), and the shared budget counts
+# them over those windows. Source: BitMart's spot docs, "Rate Limit" and each
 # endpoint's "Request Limit" (as listed in bitmartexchange/bitmart-skills, 2026-03). UID
 # limits are kept per credential: one key per account is the usual setup.
 _PER_2S: dict[str, tuple[str, int, bool]] = {
@@ -32,11 +32,14 @@ _PER_2S: dict[str, tuple[str, int, bool]] = {
     "fetch_my_trades": ("order_trades", 12, True),  # POST /spot/v4/query/order-trades, KEY
     "fetch_account_trades": ("trades", 12, True),  # POST /spot/v4/query/trades, KEY
 }
-CANCEL_ALL_PER_MINUTE = 20  # POST /spot/v4/cancel_all: 1 request per 3 s, UID
+# Counted over BitMart's own windows (the shared budget supports any window length).
 RATE_LIMITS: Mapping[str, RateLimit] = {
-    operation: RateLimit(group, per_2s * 30, per_key)
+    operation: RateLimit(group, per_2s, window_s=2, per_key=per_key)
     for operation, (group, per_2s, per_key) in _PER_2S.items()
-} | {"cancel_all_orders": RateLimit("cancel_all", CANCEL_ALL_PER_MINUTE, per_key=True)}
+} | {
+    # POST /spot/v4/cancel_all: 1 request per 3 s, UID
+    "cancel_all_orders": RateLimit("cancel_all", 1, window_s=3, per_key=True),
+}
 
 # How long BitMart accepts a request after its timestamp (30007: "within a minute"), and
 # what we add for the two clocks disagreeing.

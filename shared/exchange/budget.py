@@ -29,6 +29,9 @@ class RequestBudget:
     budget_key: str
     egress: str
     weight_limit: int
+    # The venue's counting window: a minute for Binance's weights, seconds for venues
+    # that publish per-2 s or per-3 s limits.
+    window_s: int = 60
     batch: int = 10
     lease_ttl_s: float = 1.0
     max_wait_s: float = 2.0
@@ -65,7 +68,12 @@ class RequestBudget:
         async with self.pool.connection() as conn:
             for want in dict.fromkeys((max(self.batch, weight), weight)):
                 granted = await venue_budgets.lease_request_weight(
-                    conn, self.budget_key, self.egress, want=want, weight_limit=self.weight_limit
+                    conn,
+                    self.budget_key,
+                    self.egress,
+                    want=want,
+                    weight_limit=self.weight_limit,
+                    window_s=self.window_s,
                 )
                 self.leases += 1
                 if granted is not None:
@@ -91,6 +99,7 @@ class RequestBudget:
                 weight_limit=self.weight_limit,
                 seconds=seconds,
                 reason=reason,
+                window_s=self.window_s,
             )
 
 
@@ -114,8 +123,9 @@ class BudgetRegistry:
     def for_key(
         self,
         key: str,
-        weight_per_minute: int,
+        weight_limit: int,
         *,
+        window_s: int = 60,
         egress: str | None = None,
         route: str | None = None,
     ) -> RequestBudget:
@@ -126,12 +136,18 @@ class BudgetRegistry:
         egress = egress or budget_egress(route, self._egress)
         found = self._budgets.get((key, egress))
         if found is None:
+            options = dict(self._options)
+            if window_s < 60:
+                # Leased one request at a time: a batch leased late in a window of a few
+                # seconds would be spent in the next one, beside that window's own.
+                options["batch"] = 1
             found = RequestBudget(
                 self._pool,
                 key,
                 egress,
-                max(int(weight_per_minute * HEADROOM), 1),
-                **self._options,  # type: ignore[arg-type]
+                max(int(weight_limit * HEADROOM), 1),
+                window_s,
+                **options,  # type: ignore[arg-type]
             )
             self._budgets[(key, egress)] = found
         return found

@@ -69,8 +69,8 @@ R = TypeVar("R")
 # "Rate Limit": 300 requests per 3 s per IP, 120 per 3 s per user. Every request counts
 # against its IP; a signed one against its user too (counted here per credential: two
 # credentials of one Coinstore user would each get the full budget).
-IP_LIMIT = RateLimit("ip", per_minute=300 * 20)
-USER_LIMIT = RateLimit("user", per_minute=120 * 20, per_key=True)
+IP_LIMIT = RateLimit("ip", 300, window_s=3)
+USER_LIMIT = RateLimit("user", 120, window_s=3, per_key=True)
 PUBLIC_OPERATIONS = ("fetch_markets", "fetch_order_book", "fetch_ticker")
 SIGNED_OPERATIONS = (
     "fetch_balance", "create_order", "cancel_order", "fetch_order", "fetch_open_orders",

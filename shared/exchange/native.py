@@ -63,7 +63,7 @@ class BudgetSource(Protocol):
     """BudgetRegistry.for_key: the shared budget of one key (see there)."""
 
     def __call__(
-        self, key: str, weight_per_minute: int, *, egress: str | None = None
+        self, key: str, weight_limit: int, *, window_s: int = 60, egress: str | None = None
     ) -> RequestBudget: ...
 
 
@@ -92,7 +92,8 @@ class RateLimit:
     """One operation's share of a venue's published limit."""
 
     group: str  # the venue's endpoint group, e.g. "order_submit"
-    per_minute: int  # the group's published limit, converted to a minute
+    limit: int  # the group's published limit (requests, or weight) per window
+    window_s: int = 60  # the venue's counting window for it
     per_key: bool = False  # counted per API key (True) or per IP (False)
     weight: int = 1
 
@@ -231,7 +232,8 @@ class NativeAdapter:
                 # Counted by the venue per API key, from whichever IP: one budget per key.
                 owner = self.credential.credential_id if self.credential else "public"
                 key, egress = f"{key}/{owner}", "per-key"
-            spent.append((self._budgets(key, limit.per_minute, egress=egress), limit.weight))
+            budget = self._budgets(key, limit.limit, window_s=limit.window_s, egress=egress)
+            spent.append((budget, limit.weight))
         return spent
 
     async def _request(

@@ -32,9 +32,15 @@ class BudgetState:
 
 
 async def lease_request_weight(
-    conn: AsyncConnection[Any], budget_key: str, egress: str, *, want: int, weight_limit: int
+    conn: AsyncConnection[Any],
+    budget_key: str,
+    egress: str,
+    *,
+    want: int,
+    weight_limit: int,
+    window_s: int = 60,
 ) -> Lease | None:
-    """`want` weight from the current minute's window; None when full or blocked."""
+    """`want` weight from the current `window_s`-second window; None when full or blocked."""
     return await fetch_one(
         conn,
         Lease,
@@ -43,6 +49,7 @@ async def lease_request_weight(
         egress=egress,
         want=want,
         weight_limit=weight_limit,
+        window_s=window_s,
     )
 
 
@@ -62,6 +69,7 @@ async def block_venue_requests(
     weight_limit: int,
     seconds: float,
     reason: str,
+    window_s: int = 60,
 ) -> None:
     """Every process stops sending until `seconds` from now (a 429/418 Retry-After)."""
     await execute(
@@ -72,6 +80,7 @@ async def block_venue_requests(
         weight_limit=weight_limit,
         seconds=seconds,
         reason=reason,
+        window_s=window_s,
     )
 
 

@@ -53,21 +53,22 @@ def test_amounts_go_out_in_plain_notation(value: str, text: str) -> None:
     assert plain(D(value)) == text
 
 
-def test_rate_limits_are_bitmarts_per_2s_limits_counted_per_minute() -> None:
+def test_rate_limits_are_bitmarts_counted_over_its_own_windows() -> None:
     expected = {
-        # operation: (group, per minute, per key) — BitMart: 40/2 s UID, 1/3 s, 15/2 s IP…
-        "create_order": ("submit_order", 1200, True),
-        "cancel_order": ("cancel_order", 1200, True),
-        "cancel_all_orders": ("cancel_all", 20, True),
-        "fetch_order": ("query_order", 1500, True),
-        "fetch_open_orders": ("open_orders", 360, True),
-        "fetch_my_trades": ("order_trades", 360, True),
-        "fetch_balance": ("wallet", 360, True),
-        "fetch_order_book": ("books", 450, False),
-        "fetch_ticker": ("ticker", 450, False),
-        "load_markets": ("symbols_details", 360, False),
+        # operation: (group, limit, window s, per key) — BitMart: 40/2 s UID, 1/3 s, …
+        "create_order": ("submit_order", 40, 2, True),
+        "cancel_order": ("cancel_order", 40, 2, True),
+        "cancel_all_orders": ("cancel_all", 1, 3, True),
+        "fetch_order": ("query_order", 50, 2, True),
+        "fetch_open_orders": ("open_orders", 12, 2, True),
+        "fetch_my_trades": ("order_trades", 12, 2, True),
+        "fetch_balance": ("wallet", 12, 2, True),
+        "fetch_order_book": ("books", 15, 2, False),
+        "fetch_ticker": ("ticker", 15, 2, False),
+        "load_markets": ("symbols_details", 12, 2, False),
     }
-    for operation, (group, per_minute, per_key) in expected.items():
+    for operation, (group, count, window_s, per_key) in expected.items():
         limit = RATE_LIMITS[operation]
-        assert (limit.group, limit.per_minute, limit.per_key) == (group, per_minute, per_key)
+        got = (limit.group, limit.limit, limit.window_s, limit.per_key)
+        assert got == (group, count, window_s, per_key), operation
     assert BitMart.RATE_LIMITS is RATE_LIMITS
