@@ -21,12 +21,10 @@ that minute plus a margin for clock drift between us and BitMart.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import hmac
 import time
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any, ClassVar
 
 from shared.domain import OrderSide, OrderType
@@ -49,7 +47,7 @@ from shared.exchange.bitmart_requests import (
     TIMESTAMP_WINDOW_S,
     submit_order_body,
 )
-from shared.exchange.errors import ExchangeCallError, OrderNotFoundError
+from shared.exchange.errors import OrderNotFoundError
 from shared.exchange.native import BAD_RESPONSE, UNKNOWN_CODE, NativeAdapter, RateLimit, VenueAnswer
 from shared.exchange.types import (
     AssetBalance,
@@ -59,7 +57,6 @@ from shared.exchange.types import (
     OrderToSend,
     Ticker,
     Trade,
-    VenueOrderStatus,
 )
 
 # The signing clock (UTC seconds): a module attribute so tests can move it.
@@ -182,30 +179,8 @@ class BitMart(NativeAdapter):
         if not order_id:
             # Code 1000 without an order id: whether it exists is unknown.
             raise self._malformed("create_order", "answer without order_id", sends_order=True)
-        # BitMart acks with the id only: read the order, and its trades when it filled at
-        # once (the pipeline records fills from the answer, as Binance's FULL one carries
-        # them). If either read fails, the ack alone says "open": reconciliation reads the
-        # state and the trades later, so no fill is ever lost to a failed read.
-        try:
-            placed = await self.fetch_order(order.symbol, exchange_order_id=str(order_id))
-            if placed is not None and placed.filled > 0:
-                trades = await self.fetch_my_trades(order.symbol, exchange_order_id=str(order_id))
-                placed = dataclasses.replace(placed, trades=tuple(trades))
-        except ExchangeCallError:
-            placed = None
-        return placed or ExchangeOrder(
-            exchange_order_id=str(order_id),
-            client_order_id=order.client_order_id,
-            symbol=order.symbol,
-            side=order.side,
-            type=order.type,
-            status=VenueOrderStatus.OPEN,
-            amount=order.amount,
-            filled=Decimal(0),
-            price=order.price,
-            average_price=None,
-            created_at=None,
-        )
+        # BitMart acknowledges with the id only (see NativeAdapter.read_back).
+        return await self.read_back(order, str(order_id))
 
     @staticmethod
     def _order_ref(

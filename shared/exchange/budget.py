@@ -46,8 +46,10 @@ class RequestBudget:
             return True
         return False
 
-    async def acquire(self, weight: int) -> None:
-        """Spend `weight`; waits briefly, or raises RateLimitedError with the wait."""
+    async def acquire(self, weight: int, *, max_wait_s: float | None = None) -> None:
+        """Spend `weight`; waits briefly (`max_wait_s`, else the budget's own), or raises
+        RateLimitedError with the wait."""
+        patience = self.max_wait_s if max_wait_s is None else max_wait_s
         while not self._take_local(weight):
             async with self._lock:
                 if self._take_local(weight):
@@ -55,7 +57,7 @@ class RequestBudget:
                 wait_s = await self._lease(weight)
             if wait_s is None:
                 return  # granted: the lease already spent `weight`
-            if wait_s > self.max_wait_s:
+            if wait_s > patience:
                 raise RateLimitedError(
                     f"request budget for {self.budget_key} exhausted or blocked",
                     reason="budget_exhausted",

@@ -24,9 +24,6 @@ coinstore-openapi/coinstore-openapi.github.io), sections named in the comments:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import UTC, datetime
-from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
 
@@ -42,7 +39,6 @@ from shared.exchange.coinstore_wire import (
     order_body,
 )
 from shared.exchange.errors import (
-    ExchangeCallError,
     OrderNotFoundError,
     PermanentExchangeError,
 )
@@ -61,7 +57,6 @@ from shared.exchange.types import (
     OrderToSend,
     Ticker,
     Trade,
-    VenueOrderStatus,
 )
 
 R = TypeVar("R")
@@ -203,23 +198,8 @@ class CoinstoreAdapter(NativeAdapter):
             "create_order", "POST", "/api/trade/order/place", body=body, sends_order=True
         )
         venue_id = self._parsed(lambda: str(ack.get("ordId") or ack["order_id"]), sends_order=True)
-        # The ack carries the id only: read the order, and its trades when it filled at
-        # once (the pipeline records a placement's fills from the answer it returns). A
-        # read failing must not turn an accepted order into an error (it would be
-        # re-sent): the bare ack is returned instead, and reconciliation reads the rest.
-        try:
-            placed = await self.fetch_order(order.symbol, exchange_order_id=venue_id)
-            if placed is not None and placed.filled > 0:
-                trades = await self.fetch_my_trades(order.symbol, exchange_order_id=venue_id)
-                placed = replace(placed, trades=tuple(trades))
-        except ExchangeCallError:
-            placed = None
-        return placed or ExchangeOrder(
-            exchange_order_id=venue_id, client_order_id=order.client_order_id,
-            symbol=order.symbol, side=order.side, type=order.type,
-            status=VenueOrderStatus.OPEN, amount=order.amount, filled=Decimal(0),
-            price=order.price, average_price=None, created_at=datetime.now(UTC),
-        )  # fmt: skip
+        # Coinstore acknowledges with the id only (see NativeAdapter.read_back).
+        return await self.read_back(order, venue_id)
 
     async def cancel_order(
         self,

@@ -23,10 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
+from functools import partial
 from typing import Any, ClassVar, Protocol, Self
 from urllib.parse import urlencode, urlsplit
 
@@ -52,6 +55,7 @@ from shared.exchange.types import (
     OrderToSend,
     Ticker,
     Trade,
+    VenueOrderStatus,
 )
 
 Tr, A = CallOutcome.TRANSIENT, CallOutcome.AMBIGUOUS
@@ -165,6 +169,8 @@ class NativeAdapter:
         self._budgets = budgets
         self._observer = observer
         self._markets: dict[str, Market] | None = None
+        # False on the twin `read_back` uses: its calls neither wait for budget nor retry.
+        self._patient = True
 
     # ------------------------------------------------------------------ for subclasses
 
@@ -249,7 +255,7 @@ class NativeAdapter:
     ) -> Any:
         budgets = self._budgets_of(operation)
         for budget, weight in budgets:
-            await budget.acquire(weight)
+            await budget.acquire(weight, max_wait_s=None if self._patient else 0.0)
         query = urlencode([(k, str(v)) for k, v in (params or {}).items() if v is not None])
         content = compact_json(body) if body is not None else b""
         headers = {"Content-Type": "application/json"} if body is not None else {}
@@ -314,9 +320,10 @@ class NativeAdapter:
         body: Mapping[str, Any] | None = None,
         signed: bool = False,
     ) -> Any:
-        return await retry_read(
-            lambda: self._request(operation, method, path, params=params, body=body, signed=signed)
+        call = partial(
+            self._request, operation, method, path, params=params, body=body, signed=signed
         )
+        return await (retry_read(call) if self._patient else call())
 
     async def _send(
         self,
@@ -331,6 +338,41 @@ class NativeAdapter:
         """A signed call that changes state at the venue: never retried here."""
         return await self._request(
             operation, method, path, params=params, body=body, signed=True, sends_order=sends_order
+        )
+
+    async def read_back(self, order: OrderToSend, exchange_order_id: str) -> ExchangeOrder:
+        """The order just acknowledged with its venue id only (BitMart and Coinstore answer
+        a send so), and its trades when it filled at once: the pipeline records a
+        placement's fills from the answer, as Binance's FULL answer carries them.
+
+        Only if the budget has room now, without retries: the send has happened, so a
+        read that would wait or fail returns the bare acknowledgement ("open") instead,
+        never an error (which would invite a re-send), and never holds the job slot while
+        a tight query limit refills. Reconciliation reads the state and trades later, so
+        no fill is lost to a skipped read."""
+        quick = copy.copy(self)
+        quick._patient = False
+        try:
+            placed = await quick.fetch_order(order.symbol, exchange_order_id=exchange_order_id)
+            if placed is not None and placed.filled > 0:
+                trades = await quick.fetch_my_trades(
+                    order.symbol, exchange_order_id=exchange_order_id
+                )
+                placed = dataclasses.replace(placed, trades=tuple(trades))
+        except ExchangeCallError:
+            placed = None
+        return placed or ExchangeOrder(
+            exchange_order_id=exchange_order_id,
+            client_order_id=order.client_order_id,
+            symbol=order.symbol,
+            side=order.side,
+            type=order.type,
+            status=VenueOrderStatus.OPEN,
+            amount=order.amount,
+            filled=Decimal(0),
+            price=order.price,
+            average_price=None,
+            created_at=None,
         )
 
     async def market(self, symbol: str) -> Market:

@@ -4,6 +4,7 @@ every fault classified as the order pipeline needs it."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 import uuid
@@ -368,3 +369,35 @@ async def test_an_ioc_remainder_expires_and_fill_or_kill_is_refused_before_sendi
     assert excinfo.value.reason == "not_supported"
     venue = await paper_exchange.orders(api_key=paper_account.api_key)
     assert [o["clientOrderId"] for o in venue] == [ioc.client_order_id]
+
+
+async def test_a_send_whose_read_back_would_wait_for_budget_returns_the_ack_at_once(
+    db_pool: AsyncConnectionPool, paper_exchange: PaperExchangeAdmin, paper_account: PaperAccount
+) -> None:
+    """BitMart's trade query allows 12 per 2 s per key: a send must not hold its job slot
+    waiting for that budget (taker orders queued behind it for seconds). With the budget
+    spent, the filled order comes back as the bare acknowledgement, at once; reconciliation
+    reads its state and trades later."""
+    layer = make_adapters(db_pool, paper_exchange.url)
+    try:
+        adapter = layer.for_credential(bitmart_credential(paper_account))
+        assert isinstance(adapter, BitMart)
+        await adapter.load_markets()
+        [(trades_budget, _weight)] = adapter._budgets_of("fetch_my_trades")
+        # Spend the trade queries of a 2 s window just begun: the next one is ~2 s away,
+        # which a patient call would wait for (its budget waits up to 2 s, then retries).
+        await asyncio.sleep(2 - time.time() % 2 + 0.05)
+        for _ in range(trades_budget.weight_limit):
+            await trades_budget.acquire(1, max_wait_s=0)
+        with pytest.raises(RateLimitedError):
+            await trades_budget.acquire(1, max_wait_s=0)
+        started = time.monotonic()
+        placed = await adapter.create_order(order(OrderSide.BUY, OrderType.MARKET, "0.001"))
+        elapsed = time.monotonic() - started
+        at_venue = await adapter.fetch_order("BTC/USDT", exchange_order_id=placed.exchange_order_id)
+    finally:
+        await layer.close_all()
+    assert elapsed < 1.0, elapsed
+    assert (placed.status, placed.filled, placed.trades) == (VenueOrderStatus.OPEN, 0, ())
+    assert at_venue is not None
+    assert at_venue.status is VenueOrderStatus.CLOSED
