@@ -91,3 +91,30 @@ async def bot_row(worker: WorkerHarness, bot_id: UUID) -> dict[str, Any]:
     return dict(
         zip(("status", "status_reason", "tick_number", "last_tick_at"), rows[0], strict=True)
     )
+
+
+async def assert_stats_match_the_venue(
+    worker: WorkerHarness, bot_id: UUID, account: PaperAccount, *, mid: Decimal
+) -> None:
+    """The bot's statistics (volume, position) equal what the venue's own trades of the
+    account say, on any dialect: fills went in once each, whatever path brought them."""
+    from shared.repositories.stats import bot_stats
+
+    trades = [t for t in await worker.paper.trades(api_key=account.api_key)]
+    assert trades, "the test must trade"
+    async with worker.pool.connection() as conn:
+        stats = (await bot_stats(conn, bot_id, mid=mid)).symbol("BTC/USDT")
+    buys = [t for t in trades if t["isBuyer"]]
+    sells = [t for t in trades if not t["isBuyer"]]
+
+    def base(side: list[dict[str, Any]]) -> Decimal:
+        return sum((Decimal(t["qty"]) for t in side), Decimal(0))
+
+    def quote(side: list[dict[str, Any]]) -> Decimal:
+        return sum((Decimal(t["price"]) * Decimal(t["qty"]) for t in side), Decimal(0))
+
+    volume = stats.volume_all_time
+    assert (volume.buy_count, volume.sell_count) == (len(buys), len(sells))
+    assert (volume.buy_base, volume.sell_base) == (base(buys), base(sells))
+    assert (volume.buy_quote, volume.sell_quote) == (quote(buys), quote(sells))
+    assert stats.position.net_amount == base(buys) - base(sells)

@@ -215,7 +215,7 @@ async def test_a_kill_switch_cancels_the_clients_orders_at_the_venue(
 
 @pytest.mark.slow
 async def test_a_spread_bot_quotes_on_bitmart(worker: WorkerHarness) -> None:
-    from tests.integration.bots.support import pipeline_quiet
+    from tests.integration.bots.support import assert_stats_match_the_venue, pipeline_quiet
     from worker.bots.tick import run_tick
 
     worker.ctx.market_data = MarketDataCache(ttl_s=0)
@@ -253,3 +253,5 @@ async def test_a_spread_bot_quotes_on_bitmart(worker: WorkerHarness) -> None:
     ours = await worker.fetch("SELECT client_order_id FROM orders WHERE bot_id = %s", bot.id)
     venue_ids = [o["clientOrderId"] for o in await worker.paper.orders(api_key=account.api_key)]
     assert sorted(venue_ids) == sorted(r[0] for r in ours)  # every venue order is ours, once
+    # The ask at 60060 filled when the mid moved through it: the stats count it once.
+    await assert_stats_match_the_venue(worker, bot.id, account, mid=D("60300"))

@@ -25,8 +25,10 @@ from shared.exchange.market_data import MarketDataCache
 from shared.orders.cancel import request_cancel
 from tests.fixtures.fix_paper import PaperAccount
 from tests.fixtures.fix_worker import WorkerHarness
+from tests.integration.bots.support import assert_stats_match_the_venue, pipeline_quiet
 from tests.integration.worker.crash_rig import Rig
 from tests.integration.worker.processes import HoldingProxy
+from worker.bots.tick import run_tick
 
 PLACE = "/coinstore/api/trade/order/place"
 PLACE_POST = f"POST {PLACE}"
@@ -193,6 +195,12 @@ async def test_a_spread_bot_quotes_on_coinstore(
     assert abs(quotes["SELL"] - D("60060")) <= D("30")
     placed = await worker.fetch("SELECT count(*) FROM orders WHERE bot_id = %s", bot.id)
     assert placed == [(2,)]
+    # The mid moves through the ask: it fills, the requote finds it filled, and the stats
+    # count that fill once.
+    await worker.paper.set_mid(VENUE_SYMBOL, "60300")
+    await run_tick(worker.ctx, bot.id)
+    await worker.drain(lambda: pipeline_quiet(worker), within_s=30)
+    await assert_stats_match_the_venue(worker, bot.id, account, mid=D("60300"))
 
 
 # ---- kill -9 of the worker mid-send (a real `tradebridge worker` subprocess) -----------
