@@ -13,8 +13,9 @@ Kinds, and what the venue does with the matching request:
 ``accept_then_504``   processes, then answers 504 Gateway Time-out (an HTML body)
 ``accept_then_hang``  processes, then never answers (until ``hang_s`` or shutdown)
 
-A fault may be limited to one API key (``X-MBX-APIKEY``); ``body`` overrides the
-JSON body of the ``http_*`` kinds.
+A fault may be limited to one API key (the dialect's key header: ``X-MBX-APIKEY``,
+``X-BM-KEY``, ``X-CS-APIKEY``); ``body`` overrides the JSON body of the ``http_*`` kinds
+(each dialect's own error body otherwise).
 """
 
 from __future__ import annotations
