@@ -8,6 +8,7 @@ are POSTs with a JSON body as on BitMart.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -189,26 +190,26 @@ def _in_query_state(order: Order, body: dict[str, Any]) -> bool:
     return query_state is None or (query_state == "open") == order.is_open
 
 
-async def query_order(request: web.Request) -> web.Response:
+async def _query_one(
+    request: web.Request, field: str, find: Callable[[PaperState, Account, Any], Order | None]
+) -> web.Response:
+    """One order by the id in `field` (the venue's or ours), in the asked query state."""
     state = _state(request)
     account, body = await signed(request, v4=True)
-    if not body.get("orderId"):
-        raise bm.required("orderId")
-    order = _by_public_id(state, account, body["orderId"])
+    if not body.get(field):
+        raise bm.required(field)
+    order = find(state, account, body[field])
     if order is None or not _in_query_state(order, body):
         raise bm.order_id_not_found()
     return bm.ok(order_json(state, order))
+
+
+async def query_order(request: web.Request) -> web.Response:
+    return await _query_one(request, "orderId", _by_public_id)
 
 
 async def query_client_order(request: web.Request) -> web.Response:
-    state = _state(request)
-    account, body = await signed(request, v4=True)
-    if not body.get("clientOrderId"):
-        raise bm.required("clientOrderId")
-    order = _by_client_id(state, account, body["clientOrderId"])
-    if order is None or not _in_query_state(order, body):
-        raise bm.order_id_not_found()
-    return bm.ok(order_json(state, order))
+    return await _query_one(request, "clientOrderId", _by_client_id)
 
 
 def _list_filter(state: PaperState, body: dict[str, Any]) -> tuple[str | None, int]:

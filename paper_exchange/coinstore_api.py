@@ -19,6 +19,7 @@ from __future__ import annotations
 import hmac
 import json
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -223,39 +224,42 @@ def _batch(body: dict[str, Any], name: str) -> list[Any]:
     return values
 
 
-async def cancel_batch(request: web.Request) -> web.Response:
+async def _cancel_each(
+    request: web.Request, field: str, cancel_one: Callable[[PaperState, Account, str, Any], None]
+) -> web.Response:
+    """A batch cancel: each id in `field` is canceled by `cancel_one` or rejected alone."""
     state = _state(request)
     account = await signed(request)
     body = await _json_body(request)
     symbol = str(_text(body, "symbol")).upper()
     state.engine.symbol_market(symbol)
     success, reject = [], []
-    for value in _batch(body, "orderIds"):
-        ref = shapes.engine_order_ref(state, int(value)) if str(value).isdigit() else None
+    for value in _batch(body, field):
         try:
-            if ref is None or ref[0] != symbol:
-                raise order_not_found()
-            state.engine.cancel(account, symbol, ref[1], None, now_ms())
+            cancel_one(state, account, symbol, value)
             success.append(value)
         except (CoinstoreError, BinanceError):  # each id answers for itself
             reject.append(value)
     return ok({"success": success, "reject": reject})
+
+
+def _cancel_by_order_id(state: PaperState, account: Account, symbol: str, value: Any) -> None:
+    ref = shapes.engine_order_ref(state, int(value)) if str(value).isdigit() else None
+    if ref is None or ref[0] != symbol:
+        raise order_not_found()
+    state.engine.cancel(account, symbol, ref[1], None, now_ms())
+
+
+def _cancel_by_client_id(state: PaperState, account: Account, symbol: str, value: Any) -> None:
+    state.engine.cancel(account, symbol, None, str(value), now_ms())
+
+
+async def cancel_batch(request: web.Request) -> web.Response:
+    return await _cancel_each(request, "orderIds", _cancel_by_order_id)
 
 
 async def cancel_by_client_ids(request: web.Request) -> web.Response:
-    state = _state(request)
-    account = await signed(request)
-    body = await _json_body(request)
-    symbol = str(_text(body, "symbol")).upper()
-    state.engine.symbol_market(symbol)
-    success, reject = [], []
-    for value in _batch(body, "clientOrderIds"):
-        try:
-            state.engine.cancel(account, symbol, None, str(value), now_ms())
-            success.append(value)
-        except (CoinstoreError, BinanceError):  # each id answers for itself
-            reject.append(value)
-    return ok({"success": success, "reject": reject})
+    return await _cancel_each(request, "clientOrderIds", _cancel_by_client_id)
 
 
 async def order_info(request: web.Request) -> web.Response:
