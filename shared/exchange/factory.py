@@ -82,10 +82,12 @@ def override_binance_ws_urls(client: ccxt_async.Exchange, base_url: str) -> None
 
 
 def ccxt_ws_proxy_settings(proxy_url: str) -> dict[str, str]:
-    """ccxt.pro's proxy options for an egress route: streams leave by the route too."""
+    """ccxt.pro's proxy options for an egress route: streams leave by the route too.
+    ccxt takes one of wsProxy/wssProxy (either serves ws:// and wss://; both at once is
+    an error)."""
     scheme = urlsplit(proxy_url).scheme.lower()
     if scheme in ("http", "https"):
-        return {"wsProxy": proxy_url, "wssProxy": proxy_url}
+        return {"wsProxy": proxy_url}
     if scheme in ("socks5", "socks5h"):
         return {"wsSocksProxy": proxy_url}
     raise PermanentExchangeError(
