@@ -102,12 +102,13 @@ BINANCE = Dialect(
 
 async def _request_params(request: web.Request) -> dict[str, str]:
     """The query merged over the body, as the Binance routes merge them (``read_params``)."""
-    params = dict(parse_qsl(await request.text())) if request.body_exists else {}
+    body = (await request.read()).decode("utf-8", "replace") if request.body_exists else ""
+    params = dict(parse_qsl(body))
     params.update(parse_qsl(request.rel_url.raw_query_string))
     return params
 
 
-async def charge_request(request: web.Request, state: PaperState) -> Charge:
+async def _charge_request(request: web.Request, state: PaperState) -> Charge:
     """Charge a Binance-dialect request its documented weight to the client's IP."""
     weight = request_weight(request.method, request.path, await _request_params(request))
     return state.weights.charge(request.remote or "unknown", weight)
@@ -119,7 +120,7 @@ async def _run(
     charge: Charge | None = None
     try:
         if dialect.counts_weight:
-            charge = await charge_request(request, state)
+            charge = await _charge_request(request, state)
             refusal = charge.error()
             if refusal is not None:
                 raise refusal

@@ -21,6 +21,7 @@ from paper_exchange.server import PaperConfig, PaperExchangeHandle, running_pape
 from paper_exchange.signing import sign
 from paper_exchange.state import now_ms
 from paper_exchange.weights import Verdict, charge_weight
+from tests.fixtures.fix_paper import PaperExchangeAdmin
 
 MINUTE_START_MS = 1_700_000_040_000  # a calendar minute's first millisecond
 assert MINUTE_START_MS % 60_000 == 0
@@ -66,11 +67,10 @@ def used_1m(response: httpx.Response) -> int:
 @asynccontextmanager
 async def paper(
     clock: FakeClock, **config: Any
-) -> AsyncIterator[tuple[PaperExchangeHandle, httpx.AsyncClient]]:
+) -> AsyncIterator[tuple[PaperExchangeHandle, PaperExchangeAdmin]]:
     async with running_paper_exchange(PaperConfig(walk_interval_s=0, **config)) as handle:
         handle.state.weights.clock = clock
-        async with httpx.AsyncClient(base_url=handle.url, timeout=10.0) as admin:
-            yield handle, admin
+        yield handle, PaperExchangeAdmin(handle.url)
 
 
 @asynccontextmanager
@@ -81,13 +81,6 @@ async def binance_from(
     transport = httpx.AsyncHTTPTransport(local_address=source_ip)
     async with httpx.AsyncClient(base_url=handle.url, transport=transport, timeout=10.0) as http:
         yield BinanceHttp(http, account.api_key, account.secret)
-
-
-async def ledger(admin: httpx.AsyncClient, **query: str) -> dict[str, Any]:
-    response = await admin.get("/_admin/weights", params=query)
-    assert response.status_code == 200
-    result: dict[str, Any] = response.json()
-    return result
 
 
 async def test_each_route_is_charged_its_documented_weight() -> None:
@@ -146,10 +139,10 @@ async def test_the_window_is_the_calendar_minute_and_totals_keep_counting() -> N
         assert used_1m(await api.call("GET", "ping")) == 21
         clock.now_ms = MINUTE_START_MS + 60_000
         assert used_1m(await api.call("GET", "ping")) == 1
-        seen = (await ledger(admin))["ips"]["127.0.0.1"]
+        seen = (await admin.weights())["ips"]["127.0.0.1"]
         assert (seen["used_1m"], seen["weight"], seen["requests"]) == (1, 22, 3)
         clock.advance(60_000)  # a quiet minute: nothing used in it, totals unchanged
-        seen = (await ledger(admin))["ips"]["127.0.0.1"]
+        seen = (await admin.weights())["ips"]["127.0.0.1"]
         assert (seen["used_1m"], seen["weight"], seen["requests"]) == (0, 22, 3)
 
 
@@ -163,8 +156,8 @@ async def test_the_ledger_is_per_ip_admin_reads_and_resets_it_and_other_dialects
         assert used_1m(await first.call("GET", "account", signed=True)) == 20
         assert used_1m(await second.call("GET", "ping")) == 1
         assert used_1m(await first.call("GET", "ping")) == 21
-        await admin.get("/_admin/weights")  # the admin API is never charged
-        assert "X-MBX-USED-WEIGHT-1M" not in (await admin.get("/_admin/health")).headers
+        await admin.weights()  # the admin API is never charged
+        assert "X-MBX-USED-WEIGHT-1M" not in (await first.http.get("/_admin/health")).headers
         coinstore = await first.http.get("/coinstore/api/v1/market/tickers")
         assert coinstore.status_code == 200
         assert "X-MBX-USED-WEIGHT-1M" not in coinstore.headers
@@ -172,7 +165,7 @@ async def test_the_ledger_is_per_ip_admin_reads_and_resets_it_and_other_dialects
         assert bitmart.status_code == 200
         assert "X-MBX-USED-WEIGHT-1M" not in bitmart.headers
 
-        read = await ledger(admin)
+        read = await admin.weights()
         assert read["limit_1m"] is None
         assert read["ips"] == {
             "127.0.0.1": {
@@ -184,14 +177,13 @@ async def test_the_ledger_is_per_ip_admin_reads_and_resets_it_and_other_dialects
                 **{"bans": 0, "banned_until_ms": None},
             },
         }
-        assert list((await ledger(admin, ip="127.0.0.2"))["ips"]) == ["127.0.0.2"]
+        assert list((await admin.weights(ip="127.0.0.2"))["ips"]) == ["127.0.0.2"]
 
-        cleared = await admin.delete("/_admin/weights", params={"ip": "127.0.0.2"})
-        assert cleared.json() == {"cleared": 1}
-        assert list((await ledger(admin))["ips"]) == ["127.0.0.1"]
+        assert await admin.reset_weights(ip="127.0.0.2") == 1
+        assert list((await admin.weights())["ips"]) == ["127.0.0.1"]
         clock.advance(5_000)
-        assert (await admin.delete("/_admin/weights")).json() == {"cleared": 1}
-        read = await ledger(admin)
+        assert await admin.reset_weights() == 1
+        read = await admin.weights()
         assert (read["ips"], read["since_ms"]) == ({}, MINUTE_START_MS + 5_000)
         assert used_1m(await first.call("GET", "ping")) == 1  # the minute restarted too
 
@@ -207,7 +199,7 @@ async def test_charge_weight_counts_another_transports_requests_in_the_same_ledg
             11,
             60,
         )
-        seen = (await ledger(admin))["ips"]["127.0.0.1"]
+        seen = (await admin.weights())["ips"]["127.0.0.1"]
         assert (seen["weight"], seen["requests"], seen["http_429"]) == (11, 3, 1)
 
 
@@ -219,7 +211,7 @@ async def test_nothing_is_enforced_by_default() -> None:
             assert response.status_code == 200
         assert used_1m(response) == 6020
         assert response.json()["rateLimits"][0]["limit"] == 6000
-        seen = (await ledger(admin))["ips"]["127.0.0.1"]
+        seen = (await admin.weights())["ips"]["127.0.0.1"]
         assert (seen["weight"], seen["http_429"], seen["http_418"]) == (6020, 0, 0)
 
 
@@ -267,7 +259,7 @@ async def test_an_enforced_limit_answers_429_then_escalating_418_bans_per_ip() -
         fresh = await api.call("GET", "ping")
         assert (fresh.status_code, used_1m(fresh)) == (200, 1)
 
-        seen = (await ledger(admin))["ips"]["127.0.0.1"]
+        seen = (await admin.weights())["ips"]["127.0.0.1"]
         assert seen == {
             **{"used_1m": 1, "weight": 46, "requests": 9, "http_429": 4, "http_418": 3},
             **{"bans": 2, "banned_until_ms": None},
