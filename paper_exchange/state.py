@@ -10,10 +10,11 @@ from aiohttp import web
 
 from paper_exchange.accounts import AccountStore
 from paper_exchange.config import PaperConfig
+from paper_exchange.counters import OrderCounts, RequestCounters
 from paper_exchange.engine import Engine
 from paper_exchange.faults import FaultRegistry
 from paper_exchange.market import Market
-from paper_exchange.weights import OrderCounts, RequestCounters, UsedWeight
+from paper_exchange.weights import WeightLedger, WeightPolicy
 
 
 def now_ms() -> int:
@@ -28,7 +29,7 @@ class PaperState:
     engine: Engine
     faults: FaultRegistry = field(default_factory=FaultRegistry)
     counters: RequestCounters = field(default_factory=RequestCounters)
-    used_weight: UsedWeight = field(default_factory=UsedWeight)
+    weights: WeightLedger = field(default_factory=WeightLedger)
     order_counts: OrderCounts = field(default_factory=OrderCounts)
     shutdown: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -41,6 +42,14 @@ class PaperState:
             market=market,
             accounts=accounts,
             engine=Engine(config, market, accounts),
+            weights=WeightLedger(
+                WeightPolicy(
+                    limit_1m=config.weight_limit_1m,
+                    rejections_before_ban=config.weight_429s_before_ban,
+                    ban_scale=config.weight_ban_scale,
+                ),
+                clock=now_ms,
+            ),
         )
 
     def reset(self) -> None:
@@ -49,7 +58,7 @@ class PaperState:
         self.engine.reset()
         self.faults.clear()
         self.counters.clear()
-        self.used_weight = UsedWeight()
+        self.weights.reset()  # in place: the app's WEIGHT_LEDGER_KEY holds it too
         self.order_counts = OrderCounts()
 
 
