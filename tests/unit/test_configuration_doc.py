@@ -21,6 +21,8 @@ def _documented() -> dict[str, str]:
 def _spelled(default: object) -> str:
     if default is None or default == ():
         return "none"
+    if isinstance(default, tuple):
+        default = ",".join(default)  # a list setting is written as its env value
     if isinstance(default, float) and default.is_integer():
         default = int(default)
     return f"`{default}`"

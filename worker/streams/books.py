@@ -48,7 +48,10 @@ class BookFeeds:
         self._feeds: dict[tuple[str, str, str], _Feed] = {}
 
     def fresh_book(self, adapter: ExchangeAdapter, symbol: str) -> OrderBook | None:
-        """The streamed book of `symbol` if it is younger than the bound, else None."""
+        """The streamed book of `symbol` if it is younger than the bound, else None. A
+        bound of 0 turns book streams off (REST serves every tick)."""
+        if self.max_age_s <= 0:
+            return None
         self._drop_idle()
         key = (adapter.venue, adapter.host, symbol)
         feed = self._feeds.get(key)

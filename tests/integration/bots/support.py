@@ -3,6 +3,7 @@ worker drained until the order pipeline is quiet, and the venue's own books read
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -15,6 +16,7 @@ from shared.domain import BotKind
 from shared.exchange.market_data import MarketDataCache
 from tests.fixtures.fix_paper import PaperAccount
 from tests.fixtures.fix_worker import WorkerHarness
+from worker.streams.books import BookFeeds
 
 SYMBOL = "BTC/USDT"
 VENUE_SYMBOL = "BTCUSDT"
@@ -24,8 +26,13 @@ VENUE_OPEN = ("NEW", "PARTIALLY_FILLED")
 @pytest.fixture
 async def bots(worker: WorkerHarness) -> WorkerHarness:
     """The worker with a market-data cache that never serves a book older than the test's
-    last `set_mid` (the production cache keeps one for a second)."""
+    last `set_mid` (the production cache keeps one for a second, a streamed book may lag
+    a set_mid by a few ms), and ticks that read balances from the venue every time: the
+    tests change balances at the venue between ticks with no stream running (a tick
+    reading the stored snapshot is tested in test_tick_reads.py)."""
     worker.ctx.market_data = MarketDataCache(ttl_s=0)
+    worker.ctx.book_feeds = BookFeeds(max_age_s=0)  # 0: no book streams, REST
+    worker.ctx.settings = dataclasses.replace(worker.ctx.settings, balance_max_age_s=0)
     await worker.paper.set_mid(VENUE_SYMBOL, "60000")
     return worker
 

@@ -113,7 +113,9 @@ async def test_a_worker_that_leaves_hands_its_streams_back_at_once(db_conn) -> N
 async def test_streams_nothing_needs_are_released(db_conn) -> None:
     (credential,) = await _credentials_with_running_bots(db_conn, 1)
     await streams.lease_pass(db_conn, terms("w1"))
-    await db_conn.execute("UPDATE bots SET status = 'stopped' WHERE credential_id = %s", (credential,))
+    await db_conn.execute(
+        "UPDATE bots SET status = 'stopped' WHERE credential_id = %s", (credential,)
+    )
     result = await streams.lease_pass(db_conn, terms("w1"))
     assert result.held == set() and result.released == {credential}
     cur = await db_conn.execute(

@@ -24,8 +24,12 @@ async def test_a_killed_stream_owner_is_replaced_and_the_fills_land_once(rig: Ri
     price = str((mid * D("0.98")).quantize(D("0.01")))
     order_ids = [
         await worker.submit(
-            client_id, credential_id, type=OrderType.LIMIT, side=OrderSide.BUY,
-            amount="0.002", price=price,
+            client_id,
+            credential_id,
+            type=OrderType.LIMIT,
+            side=OrderSide.BUY,
+            amount="0.002",
+            price=price,
         )  # fmt: skip
         for _ in range(3)
     ]
@@ -57,7 +61,9 @@ async def test_a_killed_stream_owner_is_replaced_and_the_fills_land_once(rig: Ri
 
     for order_id in order_ids:
         await rig.wait(worker.status_is(order_id, "filled"), 30, "order filled")
-    venue_trades = sorted(str(t["id"]) for t in await worker.paper.trades(api_key=rig.account.api_key))
+    venue_trades = sorted(
+        str(t["id"]) for t in await worker.paper.trades(api_key=rig.account.api_key)
+    )
     ours = sorted(
         str(row[0])
         for row in await worker.fetch(
