@@ -73,7 +73,8 @@ async def test_two_workers_split_the_credentials_and_never_share_one(db_conn) ->
     joined = await streams.lease_pass(db_conn, terms("w2"))  # claims the rest
     again = await streams.lease_pass(db_conn, terms("w1"))
 
-    assert len(again.held) == 3 and len(joined.held) == 2
+    assert len(again.held) == 3
+    assert len(joined.held) == 2
     assert not (again.held & joined.held)
     assert again.held | joined.held == set(wanted)
     assert shed.released == set(joined.held)
@@ -90,7 +91,8 @@ async def test_a_dead_workers_streams_are_taken_over_after_its_lease(db_conn) ->
 
     # w1 is alive and its leases valid: w2 takes nothing of it.
     steady = await streams.lease_pass(db_conn, terms("w2"))
-    assert len(steady.held) == 2 and not steady.claimed
+    assert len(steady.held) == 2
+    assert not steady.claimed
 
     await _age_worker(db_conn, "w1", 30)
     takeover = await streams.lease_pass(db_conn, terms("w2"))
@@ -117,7 +119,8 @@ async def test_streams_nothing_needs_are_released(db_conn) -> None:
         "UPDATE bots SET status = 'stopped' WHERE credential_id = %s", (credential,)
     )
     result = await streams.lease_pass(db_conn, terms("w1"))
-    assert result.held == set() and result.released == {credential}
+    assert result.held == set()
+    assert result.released == {credential}
     cur = await db_conn.execute(
         "SELECT owner, state FROM user_streams WHERE credential_id = %s", (credential,)
     )
@@ -174,4 +177,5 @@ async def test_a_report_from_a_worker_that_lost_the_lease_changes_nothing(db_con
 
     assert not await streams.report(db_conn, "w1", StreamReport(credential, "live"))
     (state,) = await streams.states(db_conn, [credential])
-    assert state.owner == "w2" and state.state == "connecting"
+    assert state.owner == "w2"
+    assert state.state == "connecting"

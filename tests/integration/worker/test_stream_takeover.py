@@ -30,7 +30,7 @@ async def test_a_killed_stream_owner_is_replaced_and_the_fills_land_once(rig: Ri
             side=OrderSide.BUY,
             amount="0.002",
             price=price,
-        )  # fmt: skip
+        )
         for _ in range(3)
     ]
     # Default lease timings: the takeover time measured is the product's.
