@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,12 +114,18 @@ async def stack(
 
 
 @pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
+def chromium_path() -> str:
+    """Debian's Chromium; never a silent skip when it is missing."""
     if not Path(CHROMIUM).exists():
         raise RuntimeError(f"no Chromium at {CHROMIUM}: run scripts/browser (scripts/test does)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+async def browser(chromium_path: str) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+            executable_path=chromium_path, headless=True, args=["--no-sandbox"]
         )
         try:
             yield chromium
@@ -160,10 +166,10 @@ async def page(browser: Browser, stack: Stack) -> AsyncIterator[RecordedPage]:
 
 
 @pytest.fixture(scope="session")
-def screenshots() -> Iterator[Path]:
+def screenshots() -> Path:
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    yield SCREENSHOTS
+    return SCREENSHOTS
 
 
 async def sign_in(page: Page, stack: Stack, token: str | None = None) -> None:

@@ -99,7 +99,7 @@ function signedIn() {
   for (const link of document.querySelectorAll("[data-nav]")) {
     link.hidden = session.admin !== (link.dataset.nav === "ops");
   }
-  $("who").textContent = session.admin ? "operator (admin token)" : `client ${session.me.client_name}`;
+  $("who").textContent = session.admin ? "operator (admin token)" : `client ${session.me.name}`;
   window.addEventListener("hashchange", show);
   timer = window.setInterval(tick, POLL_MS);
   show();

@@ -39,7 +39,7 @@ export async function mountKillSwitches(root, session) {
       ["Scope", "Target", "Reason", "By", "Since"],
       status.engaged.map((s) => ({
         attrs: { "data-testid": "switch-row", "data-scope": s.scope },
-        cells: [s.scope, s.scope === "bot" ? names[s.bot_id] ?? s.bot_id : s.scope === "client" ? session.me.client_name : "everyone",
+        cells: [s.scope, s.scope === "bot" ? names[s.bot_id] ?? s.bot_id : s.scope === "client" ? session.me.name : "everyone",
           s.engage_reason, s.engaged_by, time(s.engaged_at)],
       })),
       { empty: "Nothing engaged: trading is allowed.", testid: "switches-table" },
