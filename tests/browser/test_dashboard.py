@@ -63,6 +63,9 @@ async def test_sign_in_shows_the_demo_bots_live(
     spread = rows.filter(has=named(page, "demo-spread"))
     await expect(spread.locator("td").nth(5)).not_to_have_text("0", timeout=UI_TIMEOUT_MS)
     await page.page.screenshot(path=screenshots / "overview.png", full_page=True)
+    # The README's picture (docs/dashboard-overview.png is a copy of one such run).
+    top = {"x": 0, "y": 0, "width": 1360, "height": 620}
+    await page.page.screenshot(path=screenshots / "overview-top.png", clip=top)
     await page.page.set_viewport_size({"width": 390, "height": 844})
     await page.page.screenshot(path=screenshots / "overview-phone.png", full_page=True)
 
