@@ -53,6 +53,11 @@ async def test_sign_in_shows_the_demo_bots_live(
     response = await page.page.goto(f"{stack.web_url}/dashboard")
     assert response is not None
     assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    # A wrong token is refused on the form, and the page stays on it.
+    await page.page.fill("#token", "tb_not-a-token")
+    await page.page.click("#login-form button[type=submit]")
+    await expect(page.page.locator("[data-error-for=token]")).to_contain_text("not valid")
+    await expect(page.page.locator("#nav")).to_be_hidden()
     await sign_in(page.page, stack)
     rows = page.page.get_by_test_id("bot-row")
     await expect(rows).to_have_count(len(DEMO_BOTS))
@@ -191,6 +196,17 @@ async def test_place_an_order_with_a_double_click_then_cancel_it(
     await expect(timeline.filter(has_text="→ canceled")).to_have_count(1)
     await expect(timeline.filter(has_text="create_order: ok")).to_have_count(1)
     await page.page.screenshot(path=screenshots / "order.png", full_page=True)
+
+
+async def test_the_volume_bot_page_charts_its_fills(
+    page: RecordedPage, stack: Stack, screenshots: Path
+) -> None:
+    await sign_in(page.page, stack)
+    await named(page, "demo-volume").click()
+    await expect(page.page.get_by_test_id("fills-table")).to_be_visible(timeout=UI_TIMEOUT_MS)
+    await expect(page.page.locator("svg.chart path.line")).to_have_count(1, timeout=UI_TIMEOUT_MS)
+    await expect(page.page.locator("svg.chart rect.bar").first).to_be_attached()
+    await page.page.screenshot(path=screenshots / "bot-volume.png", full_page=True)
 
 
 async def test_engage_and_release_the_client_kill_switch_with_its_confirmation(

@@ -13,7 +13,7 @@ import { mountOps } from "./views/ops.js";
 const POLL_MS = 3000;
 const $ = (id) => document.getElementById(id);
 
-const session = { me: null, admin: false };
+const session = { me: null, admin: false, signedIn: false };
 let current = null; // { refresh, dispose }
 let timer = null;
 let refreshing = false;
@@ -93,6 +93,7 @@ async function refreshHealth() {
 }
 
 function signedIn() {
+  session.signedIn = true;
   $("login").hidden = true;
   $("nav").hidden = false;
   $("logout").hidden = false;
@@ -146,8 +147,9 @@ async function signIn(event) {
 }
 
 whenUnauthorized(() => {
-  // A token revoked while the page is open: back to the sign-in form.
-  signOut();
+  // A token revoked while the page is open: back to the sign-in form. (During sign-in a
+  // 401 is the form's own error to show.)
+  if (session.signedIn) signOut();
 });
 $("login-form").addEventListener("submit", signIn);
 $("logout").addEventListener("click", signOut);

@@ -40,7 +40,7 @@ function axes(svg, y, yMin, yMax, tMin, tMax) {
     svg.append(el("line", { x1: PAD.left, x2: W - PAD.right, y1: y(value), y2: y(value), class: "grid" }));
     svg.append(el("text", { x: PAD.left - 6, y: y(value) + 4, "text-anchor": "end", class: "tick" }, short(value)));
   }
-  const fmt = (t) => new Date(t).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const fmt = (t) => new Date(t).toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
   svg.append(el("text", { x: PAD.left, y: H - 8, class: "tick" }, fmt(tMin)));
   svg.append(el("text", { x: W - PAD.right, y: H - 8, "text-anchor": "end", class: "tick" }, fmt(tMax)));
 }

@@ -23,6 +23,7 @@ export async function mountBot(root, session, botId) {
   const pnl = h("div");
   const volume = h("div");
   let polls = 0;
+  let chartsEmpty = true;
 
   root.append(
     h("section", { class: "card" }, title, state, numbers, actions),
@@ -120,7 +121,7 @@ export async function mountBot(root, session, botId) {
       recent.items.map((f) => [time(f.traded_at), f.side, f.price, f.amount, `${f.fee_amount} ${f.fee_currency ?? ""}`]),
       { empty: "No fills yet.", testid: "fills-table" },
     ));
-    if (polls % SERIES_EVERY === 0) await drawSeries();
+    if (polls % SERIES_EVERY === 0 || chartsEmpty) await drawSeries();
     polls += 1;
   }
 
@@ -128,6 +129,7 @@ export async function mountBot(root, session, botId) {
     const series = await get(`/v1/bots/${botId}/series?hours=24`);
     const since = Date.parse(series.since);
     const until = Date.parse(series.until);
+    chartsEmpty = series.points.length === 0;
     const points = series.points.map((p) => ({ t: Date.parse(p.at), v: Number(p.pnl) }));
     const bars = series.points.map((p) => {
       const quoteVolume = Number(p.quote_volume);
