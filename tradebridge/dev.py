@@ -140,6 +140,7 @@ tradebridge is running (Ctrl-C stops everything)
 
   curl -s -H 'Authorization: Bearer {token}' {web_url}/v1/orders
 
+  dashboard     {web_url}/dashboard   (sign in with the demo token; operators: admin token)
   demo token    {token}   (shown once; only its hash is stored)
   API docs      {web_url}/docs
   psql          {psql}

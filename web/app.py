@@ -31,9 +31,12 @@ from web.controllers.fills import FillController
 from web.controllers.health import HealthController
 from web.controllers.kill_switch import AdminKillSwitchController, KillSwitchController
 from web.controllers.me import MeController
+from web.controllers.ops import AdminOpsController
 from web.controllers.orders import OrderController
 from web.controllers.stats import StatsController
 from web.controllers.tokens import TokenController
+from web.dashboard.routes import dashboard_router
+from web.dashboard.security import add_dashboard_security_headers
 from web.dependencies import DEPENDENCIES
 from web.errors import EXCEPTION_HANDLERS, ApiError
 from web.openapi import ClosedStructSchemaPlugin, openapi_config
@@ -48,6 +51,7 @@ CONTROLLERS = [
     AdminClientController,
     AdminKillSwitchController,
     AdminEgressRouteController,
+    AdminOpsController,
     MeController,
     TokenController,
     CredentialController,
@@ -133,15 +137,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app_name="tradebridge-web",
         prefix="tradebridge_web",
         group_path=True,  # /v1/orders/{order_id}, not one series per order
-        exclude=["/metrics", "/health"],
+        exclude=["/metrics", "/health", "/dashboard"],
     )
     return Litestar(
-        route_handlers=[*CONTROLLERS, MetricsController],
+        route_handlers=[*CONTROLLERS, MetricsController, dashboard_router()],
         dependencies=DEPENDENCIES,
         middleware=[prometheus.middleware, RequestContextMiddleware(), BearerAuthMiddleware()],
         before_request=_check_request,
         request_class=ApiRequest,
-        before_send=[add_request_id_header],
+        before_send=[add_request_id_header, add_dashboard_security_headers],
         exception_handlers=EXCEPTION_HANDLERS,
         cors_config=cors,
         request_max_body_size=settings.max_request_body_bytes,

@@ -117,6 +117,7 @@ class OrderEvent:
 @dataclass(frozen=True, slots=True)
 class OrderFilters:
     status: OrderStatus | None = None
+    side: OrderSide | None = None
     symbol: str | None = None
     bot_id: UUID | None = None
     credential_id: UUID | None = None
@@ -229,6 +230,7 @@ async def list_orders(
         "before_created_at": before[0] if before else None,
         "before_id": before[1] if before else None,
         "status": filters.status.value if filters.status else None,
+        "side": filters.side.value if filters.side else None,
         "symbol": filters.symbol,
         "bot_id": filters.bot_id,
         "credential_id": filters.credential_id,

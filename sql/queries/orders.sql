@@ -68,6 +68,7 @@ WHERE client_id = %(client_id)s
   AND (%(before_created_at)s::timestamptz IS NULL
        OR (created_at, id) < (%(before_created_at)s::timestamptz, %(before_id)s::uuid))
   AND (%(status)s::order_status IS NULL OR status = %(status)s::order_status)
+  AND (%(side)s::order_side IS NULL OR side = %(side)s::order_side)
   AND (%(symbol)s::text IS NULL OR symbol = %(symbol)s::text)
   AND (%(bot_id)s::uuid IS NULL OR bot_id = %(bot_id)s::uuid)
   AND (%(credential_id)s::uuid IS NULL OR credential_id = %(credential_id)s::uuid)

@@ -124,7 +124,8 @@ def test_dev_places_and_fills_its_demo_order_on_every_start(db_url: str, tmp_pat
 
 
 BANNER_TAIL = re.compile(
-    r"demo token\s+(?P<token>tb_\S+).*\n"
+    r"dashboard\s+(?P<dashboard>http://\S+/dashboard)\s.*\n"
+    r"\s+demo token\s+(?P<token>tb_\S+).*\n"
     r"\s+API docs\s+(?P<docs>http://\S+/docs)\n"
     r"\s+psql\s+(?P<psql>.+)\n"
     r"\s+metrics\s+(?P<metrics>http://\S+/metrics)\s.*\n"
@@ -141,7 +142,7 @@ def test_dev_banner_ends_with_what_a_developer_copies_and_ctrl_c_is_quiet(
     process = _start_dev(db_url, tmp_path, metrics_port=_free_port(), log_level="INFO")
     output: list[str] = []
     try:
-        match = _read_until(process, BANNER_TAIL, output, lines=8)
+        match = _read_until(process, BANNER_TAIL, output, lines=9)
         assert BANNER_ORDER.search("".join(output)), "".join(output)
 
         assert (tmp_path / ".tradebridge/dev.env").read_text().count(
@@ -155,6 +156,9 @@ def test_dev_banner_ends_with_what_a_developer_copies_and_ctrl_c_is_quiet(
             assert me.status_code == 200, me.text
             assert me.json()["name"] == "demo"
             assert http.get(match["docs"], follow_redirects=True).status_code == 200
+            dashboard = http.get(match["dashboard"])
+            assert dashboard.status_code == 200
+            assert "frame-ancestors 'none'" in dashboard.headers["content-security-policy"]
             assert "tradebridge_" in http.get(match["metrics"]).text
         psql = subprocess.run(
             [*shlex.split(match["psql"]), "-At", "-c", "SELECT name FROM clients"],

@@ -11,7 +11,7 @@ import msgspec
 from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
-from shared.domain import OrderStatus
+from shared.domain import OrderSide, OrderStatus
 from shared.errors import NotFoundError
 from shared.orders.cancel import request_cancel
 from shared.orders.intents import (
@@ -132,6 +132,7 @@ class OrderController(Controller):
         conn: Conn,
         client: Client,
         status: FromQuery[OrderStatus | None] = None,
+        side: FromQuery[OrderSide | None] = None,
         symbol: SymbolFilter = None,
         bot_id: FromQuery[UUID | None] = None,
         credential_id: FromQuery[UUID | None] = None,
@@ -145,6 +146,7 @@ class OrderController(Controller):
             client.client_id,
             orders_repo.OrderFilters(
                 status=status,
+                side=side,
                 symbol=symbol,
                 bot_id=bot_id,
                 credential_id=credential_id,
