@@ -1,4 +1,4 @@
-"""The admin API under ``/_admin``: accounts, market control, faults, dumps, reset.
+"""The admin API under ``/_admin``: accounts, market control, faults, streams, dumps, reset.
 
 JSON in and out, no authentication (a local test venue bound to 127.0.0.1).
 Amounts are decimal strings. Errors are ``{"error": "..."}`` with 400/404.
@@ -12,9 +12,11 @@ from typing import Any
 from aiohttp import web
 
 from paper_exchange.accounts import Account
+from paper_exchange.events import BalanceUpdate
 from paper_exchange.market import SymbolMarket
 from paper_exchange.numbers import fmt8
 from paper_exchange.state import STATE_KEY, PaperState, now_ms
+from paper_exchange.stream_faults import IMMEDIATE_KINDS, is_stream_fault
 
 PREFIX = "/_admin"
 
@@ -131,8 +133,10 @@ async def get_balances(request: web.Request) -> web.Response:
 
 async def set_balances(request: web.Request) -> web.Response:
     """``{"USDT": "100"}`` sets free; ``{"USDT": {"free": "1", "locked": "2"}}`` sets both."""
-    account = _account(_state(request), request.match_info["api_key"])
-    for asset, value in (await _body(request)).items():
+    state = _state(request)
+    account = _account(state, request.match_info["api_key"])
+    body = await _body(request)
+    for asset, value in body.items():
         bal = account.balance(str(asset))
         if isinstance(value, dict):
             if "free" in value:
@@ -142,6 +146,8 @@ async def set_balances(request: web.Request) -> web.Response:
         else:
             bal.free = _decimal(value, str(asset))
     account.update_time = now_ms()
+    # Like a deposit on Binance, the new balances reach the user-data stream.
+    state.events.publish(BalanceUpdate(account.api_key, tuple(body), account.update_time))
     return web.json_response(_balances_json(account))
 
 
@@ -171,9 +177,28 @@ async def step_market(request: web.Request) -> web.Response:
     return web.json_response({**_market_json(sm, 5), "fills": [t.admin_json() for t in trades]})
 
 
+def _add_stream_fault(state: PaperState, body: dict[str, Any]) -> dict[str, Any]:
+    """A ``stream_*`` fault: drop/stall act on the open connections at once."""
+    try:
+        fault = state.stream_faults.add(
+            str(body["kind"]),
+            times=int(body.get("times", 1)),
+            stream=body.get("stream"),
+            api_key=body.get("api_key"),
+            stall_s=float(body.get("stall_s", 3600.0)),
+        )
+    except (TypeError, ValueError) as err:
+        raise AdminError(str(err)) from None
+    if fault.kind in IMMEDIATE_KINDS:
+        state.streams.apply(fault)
+    return fault.to_json()
+
+
 async def add_fault(request: web.Request) -> web.Response:
     state = _state(request)
     body = await _body(request)
+    if is_stream_fault(str(body.get("kind", ""))):
+        return web.json_response(_add_stream_fault(state, body), status=201)
     try:
         fault = state.faults.add(
             str(body.get("kind", "")),
@@ -192,18 +217,33 @@ async def add_fault(request: web.Request) -> web.Response:
 
 
 async def list_faults(request: web.Request) -> web.Response:
-    return web.json_response([f.to_json() for f in _state(request).faults.list()])
+    state = _state(request)
+    faults = [f.to_json() for f in state.faults.list()]
+    faults += [f.to_json() for f in state.stream_faults.list()]
+    return web.json_response(faults)
 
 
 async def clear_faults(request: web.Request) -> web.Response:
-    cleared = _state(request).faults.clear(request.query.get("api_key"))
+    state = _state(request)
+    api_key = request.query.get("api_key")
+    cleared = state.faults.clear(api_key) + state.stream_faults.clear(api_key)
     return web.json_response({"cleared": cleared})
 
 
 async def delete_fault(request: web.Request) -> web.Response:
-    if not _state(request).faults.remove(int(request.match_info["fault_id"])):
+    state = _state(request)
+    fault_id = int(request.match_info["fault_id"])
+    if not (state.faults.remove(fault_id) or state.stream_faults.remove(fault_id)):
         raise AdminError("unknown fault", status=404)
     return web.json_response({"cleared": 1})
+
+
+async def list_streams(request: web.Request) -> web.Response:
+    """The open stream connections: ``stream`` (user | market), their API keys."""
+    connections = _state(request).streams.connections()
+    return web.json_response(
+        [{"stream": c.stream, "api_keys": sorted(c.api_keys)} for c in connections]
+    )
 
 
 def _filtered_symbols(state: PaperState, request: web.Request) -> list[str]:
@@ -264,6 +304,7 @@ def add_routes(app: web.Application) -> None:
     r.add_get(f"{PREFIX}/faults", list_faults)
     r.add_delete(f"{PREFIX}/faults", clear_faults)
     r.add_delete(f"{PREFIX}/faults/{{fault_id}}", delete_fault)
+    r.add_get(f"{PREFIX}/streams", list_streams)
     r.add_get(f"{PREFIX}/orders", dump_orders)
     r.add_get(f"{PREFIX}/trades", dump_trades)
     r.add_get(f"{PREFIX}/requests", request_counts)
