@@ -239,10 +239,14 @@ async def delete_fault(request: web.Request) -> web.Response:
 
 
 async def list_streams(request: web.Request) -> web.Response:
-    """The open stream connections: ``stream`` (user | market), their API keys."""
+    """The open stream connections: ``stream`` (user | market), the API keys subscribed
+    (user) or the stream names (market)."""
     connections = _state(request).streams.connections()
     return web.json_response(
-        [{"stream": c.stream, "api_keys": sorted(c.api_keys)} for c in connections]
+        [
+            {"stream": c.stream, "api_keys": sorted(c.api_keys), "streams": c.stream_names}
+            for c in connections
+        ]
     )
 
 

@@ -41,7 +41,7 @@ class MarketSession:
     def __init__(self, state: PaperState, connection: StreamConnection) -> None:
         self.state = state
         self.connection = connection
-        self.streams: list[str] = []
+        self.streams = connection.stream_names
 
     @property
     def feed(self) -> MarketFeed:

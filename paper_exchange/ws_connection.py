@@ -35,6 +35,7 @@ class StreamConnection:
         self.stream = stream  # "user" | "market"
         self.combined = combined  # market streams: wrap payloads as {"stream", "data"}
         self.api_keys: frozenset[str] = frozenset()  # user: accounts subscribed here
+        self.stream_names: list[str] = []  # market: streams subscribed, in order
         self._transport = request.transport
         self._faults = faults
         self._queue: asyncio.Queue[str] = asyncio.Queue()
