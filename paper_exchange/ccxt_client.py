@@ -48,7 +48,9 @@ import ccxt.pro as ccxt_pro
 _TOP_LEVEL = frozenset({"timeout", "enableRateLimit", "verbose", "rateLimit", "userAgent"})
 
 
-def _settings(base_url: str, api_key: str, secret: str, extra_options: dict[str, Any]) -> dict[str, Any]:
+def _settings(
+    base_url: str, api_key: str, secret: str, extra_options: dict[str, Any]
+) -> dict[str, Any]:
     """The constructor settings of a ccxt binance client trading spot on ``base_url``."""
     base = base_url.rstrip("/")
     template = ccxt_async.binance()
@@ -121,9 +123,9 @@ def paper_binance_pro(
         del template
     ws_urls: dict[str, Any] = {name: f"{ws_base}/{name}" for name in ws_sections}
     ws_urls["spot"] = ws_urls["margin"] = f"{ws_base}/ws"
-    ws_urls["ws-api"] = {
-        name: f"{ws_base}/ws-api/{name}" for name in ws_sections["ws-api"]
-    } | {"spot": f"{ws_base}/ws-api/v3"}
+    ws_urls["ws-api"] = {name: f"{ws_base}/ws-api/{name}" for name in ws_sections["ws-api"]} | {
+        "spot": f"{ws_base}/ws-api/v3"
+    }
     settings["urls"]["api"]["ws"] = ws_urls
     settings["streaming"] = keep | (streaming or {})
     return ccxt_pro.binance(settings)

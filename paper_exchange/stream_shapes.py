@@ -83,15 +83,18 @@ def execution_report(update: OrderUpdate, execution_id: int, event_time: int) ->
     return report
 
 
-def account_position(
-    account: Account, assets: tuple[str, ...], event_time: int
-) -> dict[str, Any]:
+def account_position(account: Account, assets: tuple[str, ...], event_time: int) -> dict[str, Any]:
     """An ``outboundAccountPosition`` event: the assets the change may have touched."""
     balances = []
     for asset in assets:
         bal = account.balance(asset)
         balances.append({"a": asset, "f": fmt8(bal.free), "l": fmt8(bal.locked)})
-    return {"e": "outboundAccountPosition", "E": event_time, "u": account.update_time, "B": balances}
+    return {
+        "e": "outboundAccountPosition",
+        "E": event_time,
+        "u": account.update_time,
+        "B": balances,
+    }
 
 
 def event_envelope(subscription_id: int, event: dict[str, Any]) -> dict[str, Any]:
@@ -141,4 +144,3 @@ def depth_update(
         "b": _levels(bids),
         "a": _levels(asks),
     }
-

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from paper_exchange import errors
 from paper_exchange.accounts import AccountStore
-from paper_exchange.events import BalanceUpdate, OrderUpdate, VenueEvent
 from paper_exchange.clock import now_ms
+from paper_exchange.events import BalanceUpdate, OrderUpdate, VenueEvent
 from paper_exchange.stream_shapes import account_position, event_envelope, execution_report
 from paper_exchange.ws_connection import StreamConnection
 

@@ -39,10 +39,8 @@ async def pro_client(account: PaperAccount, **streaming: Any) -> AsyncIterator[A
         await client.close()
 
 
-async def wait_until(
-    check: Callable[[], Awaitable[bool]], what: str, timeout: float = EVENT_TIMEOUT_S
-) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_until(check: Callable[[], Awaitable[bool]], what: str) -> None:
+    deadline = time.monotonic() + EVENT_TIMEOUT_S
     while not await check():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
@@ -67,7 +65,9 @@ async def wait_market_stream(paper: PaperExchangeAdmin, name: str) -> None:
     await wait_until(subscribed, f"a subscription to {name}")
 
 
-def signed_subscribe(account: PaperAccount, request_id: Any = 1, **overrides: Any) -> dict[str, Any]:
+def signed_subscribe(
+    account: PaperAccount, request_id: Any = 1, **overrides: Any
+) -> dict[str, Any]:
     """A ``userDataStream.subscribe.signature`` request signed like Binance documents."""
     params: dict[str, Any] = {"apiKey": account.api_key, "timestamp": int(time.time() * 1000)}
     params.update(overrides)
@@ -88,8 +88,8 @@ class RawSocket:
     async def send(self, message: dict[str, Any]) -> None:
         await self.ws.send_str(json.dumps(message))
 
-    async def receive(self, timeout: float = EVENT_TIMEOUT_S) -> Any:
-        message = await self.ws.receive(timeout=timeout)
+    async def receive(self) -> Any:
+        message = await self.ws.receive(timeout=EVENT_TIMEOUT_S)
         assert message.type == aiohttp.WSMsgType.TEXT, message
         return json.loads(message.data)
 

@@ -177,7 +177,11 @@ async def test_ping_time_unsubscribe_and_one_subscription_per_account(
     paper_account: PaperAccount, paper_client: Any
 ) -> None:
     async with raw_socket(ws_url(paper_account, "/ws-api/v3")) as ws:
-        assert await ws.request({"id": 1, "method": "ping"}) == {"id": 1, "status": 200, "result": {}}
+        assert await ws.request({"id": 1, "method": "ping"}) == {
+            "id": 1,
+            "status": 200,
+            "result": {},
+        }
         server_time = (await ws.request({"id": 2, "method": "time"}))["result"]["serverTime"]
         assert abs(server_time - await paper_client.fetch_time()) < 5000
         assert (await ws.request(signed_subscribe(paper_account, 3)))["result"] == {
