@@ -20,6 +20,7 @@ from aiohttp import web
 
 from paper_exchange import (
     admin_api,
+    admin_faults,
     binance_api,
     bitmart_api,
     coinstore_api,
@@ -92,6 +93,7 @@ def create_app(config: PaperConfig | None = None) -> web.Application:
     ws_api.add_routes(app)
     market_streams.add_routes(app)
     admin_api.add_routes(app)
+    admin_faults.add_routes(app)
     app.cleanup_ctx.append(_random_walk)
     app.on_shutdown.append(_release_hangs)
     return app
