@@ -69,7 +69,8 @@ class WsApiSession:
                 raise errors.mandatory_param("method")
             if not isinstance(params, dict):
                 raise _invalid_json()
-            show_limits = params.pop("returnRateLimits", True) is not False
+            # Kept in params: a signed request signs it like any other param.
+            show_limits = params.get("returnRateLimits", True) is not False
             method = method.removeprefix("v3/")
             used = charge_ws(self.request, ws_api_method_weight(method))
             result = self._dispatch(method, {k: ws_param_text(v) for k, v in params.items()})
