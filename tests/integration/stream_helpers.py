@@ -71,7 +71,8 @@ def signed_subscribe(
     """A ``userDataStream.subscribe.signature`` request signed like Binance documents."""
     params: dict[str, Any] = {"apiKey": account.api_key, "timestamp": int(time.time() * 1000)}
     params.update(overrides)
-    payload = "&".join(f"{k}={params[k]}" for k in sorted(params) if k != "signature")
+    text = {k: json.dumps(v) if isinstance(v, bool) else str(v) for k, v in params.items()}
+    payload = "&".join(f"{k}={text[k]}" for k in sorted(text) if k != "signature")
     if "signature" not in params:
         params["signature"] = hmac.new(
             account.secret.encode(), payload.encode(), hashlib.sha256

@@ -173,6 +173,14 @@ async def test_the_ws_api_refuses_a_bad_subscription_in_its_error_shape(
     assert "result" not in reply
 
 
+async def test_every_param_is_signed_including_return_rate_limits(
+    paper_account: PaperAccount,
+) -> None:
+    async with raw_socket(ws_url(paper_account, "/ws-api/v3")) as ws:
+        request = signed_subscribe(paper_account, 1, returnRateLimits=False, recvWindow=5000)
+        assert (await ws.request(request))["result"] == {"subscriptionId": 0}
+
+
 async def test_ping_time_unsubscribe_and_one_subscription_per_account(
     paper_account: PaperAccount, paper_client: Any
 ) -> None:
