@@ -1,5 +1,5 @@
-"""The admin API under ``/_admin``: accounts, market control, dumps, reset (faults and
-stream connections: ``admin_faults``).
+"""The admin API under ``/_admin``: accounts, market control, dumps, weights, reset (faults
+and stream connections: ``admin_faults``).
 
 JSON in and out, no authentication (a local test venue bound to 127.0.0.1).
 Amounts are decimal strings. Errors are ``{"error": "..."}`` with 400/404.
@@ -217,6 +217,16 @@ async def clear_request_counts(request: web.Request) -> web.Response:
     return web.json_response({"cleared": True})
 
 
+async def weight_ledger(request: web.Request) -> web.Response:
+    """Request weight per IP: used this minute, totals since start or the last reset."""
+    return web.json_response(_state(request).weights.to_json(request.query.get("ip")))
+
+
+async def reset_weight_ledger(request: web.Request) -> web.Response:
+    cleared = _state(request).weights.reset(request.query.get("ip"))
+    return web.json_response({"cleared": cleared})
+
+
 async def reset(request: web.Request) -> web.Response:
     _state(request).reset()
     return web.json_response({"reset": True})
@@ -235,4 +245,6 @@ def add_routes(app: web.Application) -> None:
     r.add_get(f"{PREFIX}/trades", dump_trades)
     r.add_get(f"{PREFIX}/requests", request_counts)
     r.add_delete(f"{PREFIX}/requests", clear_request_counts)
+    r.add_get(f"{PREFIX}/weights", weight_ledger)
+    r.add_delete(f"{PREFIX}/weights", reset_weight_ledger)
     r.add_post(f"{PREFIX}/reset", reset)

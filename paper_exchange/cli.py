@@ -28,6 +28,26 @@ def build_parser(prog: str = "python -m paper_exchange") -> argparse.ArgumentPar
         default=PaperConfig.walk_interval_s,
         help="seconds between random-walk steps; 0 disables the walk (default 1.0)",
     )
+    parser.add_argument(
+        "--weight-limit",
+        type=int,
+        default=0,
+        help="request weight per IP per minute beyond which requests get 429 and then"
+        " 418 bans, as on Binance (6000 there); 0 counts without enforcing (default)",
+    )
+    parser.add_argument(
+        "--weight-429s-before-ban",
+        type=int,
+        default=PaperConfig.weight_429s_before_ban,
+        help="429s an IP may receive in one minute before the next request over the limit"
+        f" is banned with 418 (default {PaperConfig.weight_429s_before_ban})",
+    )
+    parser.add_argument(
+        "--ban-scale",
+        type=float,
+        default=PaperConfig.weight_ban_scale,
+        help="multiplies every ban's duration (2 min doubling to 3 days; default 1.0)",
+    )
     parser.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     return parser
 
@@ -47,13 +67,31 @@ async def serve(config: PaperConfig, host: str, port: int) -> None:
             loop.remove_signal_handler(sig)
 
 
+def build_config(args: argparse.Namespace) -> PaperConfig:
+    """The :class:`PaperConfig` the parsed options ask for; ValueError names a bad one."""
+    if args.walk_interval < 0:
+        raise ValueError("--walk-interval must be >= 0")
+    if args.weight_limit < 0 or args.weight_429s_before_ban < 0:
+        raise ValueError("--weight-limit and --weight-429s-before-ban must be >= 0")
+    if args.ban_scale <= 0:
+        raise ValueError("--ban-scale must be > 0")
+    return PaperConfig(
+        seed=args.seed,
+        walk_interval_s=args.walk_interval,
+        weight_limit_1m=args.weight_limit or None,
+        weight_429s_before_ban=args.weight_429s_before_ban,
+        weight_ban_scale=args.ban_scale,
+    )
+
+
 def main(argv: list[str] | None = None, prog: str = "python -m paper_exchange") -> int:
     args = build_parser(prog).parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
-    if args.walk_interval < 0:
-        print("--walk-interval must be >= 0", file=sys.stderr)
+    try:
+        config = build_config(args)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
         return 2
-    config = PaperConfig(seed=args.seed, walk_interval_s=args.walk_interval)
     try:
         asyncio.run(serve(config, args.host, args.port))
     except OSError as exc:

@@ -93,8 +93,11 @@ class PaperConfig:
 
     ``walk_interval_s`` = 0 disables the timer-driven random walk (tests step the mid
     through the admin API instead). ``fee_rate`` applies to maker and taker fills.
-    ``weight_limit_1m`` = None reports ``X-MBX-USED-WEIGHT-1M`` without enforcing it;
-    a number makes requests beyond it fail with 429/-1003 like Binance.
+    ``weight_limit_1m`` = None counts request weight per IP (``X-MBX-USED-WEIGHT-1M``,
+    the admin ledger) without enforcing it; a number (Binance's is 6000) makes requests
+    beyond it fail with 429/-1003, and ``weight_429s_before_ban`` 429s in one minute
+    later with a 418 ban that lasts 2 minutes, doubling per ban up to 3 days, times
+    ``weight_ban_scale`` (see :mod:`paper_exchange.weights`).
     ``bitmart_timestamp_window_ms``: how far a BitMart request's X-BM-TIMESTAMP may be
     from the venue's clock (BitMart: "within a minute", code 30007).
     """
@@ -107,6 +110,8 @@ class PaperConfig:
     recv_window_max_ms: int = 60000
     future_tolerance_ms: int = 1000
     weight_limit_1m: int | None = None
+    weight_429s_before_ban: int = 5
+    weight_ban_scale: float = 1.0
     bitmart_timestamp_window_ms: int = 60_000
     order_id_start: int = 1
     trade_id_start: int = 1

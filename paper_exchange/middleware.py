@@ -18,9 +18,10 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from paper_exchange import errors
+from paper_exchange.binance_weights import request_weight
 from paper_exchange.faults import PROCESSING_KINDS, Fault
 from paper_exchange.state import STATE_KEY, PaperState, now_ms
-from paper_exchange.weights import request_weight
+from paper_exchange.weights import Charge
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -35,7 +36,7 @@ class Dialect:
     render_error: Callable[[Exception], web.Response | None]
     # The venue's answer for an injected http_503 / http_500 / http_429 / http_418.
     render_fault: Callable[[Fault], web.Response]
-    # Binance's request weights: counted, limited and reported in X-MBX-USED-WEIGHT.
+    # Binance's request weights: charged per IP, limited and reported in X-MBX-USED-WEIGHT.
     counts_weight: bool = False
 
 
@@ -99,27 +100,38 @@ BINANCE = Dialect(
 )
 
 
+async def _request_params(request: web.Request) -> dict[str, str]:
+    """The query merged over the body, as the Binance routes merge them (``read_params``)."""
+    body = (await request.read()).decode("utf-8", "replace") if request.body_exists else ""
+    params = dict(parse_qsl(body))
+    params.update(parse_qsl(request.rel_url.raw_query_string))
+    return params
+
+
+async def _charge_request(request: web.Request, state: PaperState) -> Charge:
+    """Charge a Binance-dialect request its documented weight to the client's IP."""
+    weight = request_weight(request.method, request.path, await _request_params(request))
+    return state.weights.charge(request.remote or "unknown", weight)
+
+
 async def _run(
     request: web.Request, handler: Handler, state: PaperState, dialect: Dialect
 ) -> web.StreamResponse:
-    used: int | None = None
+    charge: Charge | None = None
     try:
         if dialect.counts_weight:
-            query = dict(parse_qsl(request.rel_url.raw_query_string))
-            weight = request_weight(request.method, request.path, query)
-            used = state.used_weight.add(weight, now_ms())
-            limit = state.config.weight_limit_1m
-            if limit is not None and used > limit:
-                raise errors.too_many_requests(limit)
+            charge = await _charge_request(request, state)
+            refusal = charge.error()
+            if refusal is not None:
+                raise refusal
         response = await handler(request)
     except Exception as err:
         rendered = dialect.render_error(err)
         if rendered is None:
             raise
         response = rendered
-    if used is not None:
-        response.headers["X-MBX-USED-WEIGHT"] = str(used)
-        response.headers["X-MBX-USED-WEIGHT-1M"] = str(used)
+    if charge is not None:
+        response.headers.update(charge.headers())
     return response
 
 

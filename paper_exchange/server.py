@@ -31,6 +31,7 @@ from paper_exchange.coinstore_errors import COINSTORE
 from paper_exchange.config import PaperConfig, SymbolSpec, default_symbols
 from paper_exchange.middleware import BINANCE, Dialect, dialect_middleware
 from paper_exchange.state import STATE_KEY, PaperState, now_ms
+from paper_exchange.weights import WEIGHT_LEDGER_KEY
 
 __all__ = [
     "PaperConfig",
@@ -86,7 +87,9 @@ async def _release_hangs(app: web.Application) -> None:
 def create_app(config: PaperConfig | None = None) -> web.Application:
     """The paper exchange as an aiohttp application (each dialect's API + ``/_admin``)."""
     app = web.Application(middlewares=[dialect_middleware(DIALECTS), admin_api.admin_errors])
-    app[STATE_KEY] = PaperState.build(config or PaperConfig())
+    state = PaperState.build(config or PaperConfig())
+    app[STATE_KEY] = state
+    app[WEIGHT_LEDGER_KEY] = state.weights  # for weights.charge_weight (other transports)
     for add_routes in DIALECT_ROUTES:
         add_routes(app)
     # Binance's WebSocket API and market streams, on the same port as its REST API.

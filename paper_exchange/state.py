@@ -11,6 +11,7 @@ from aiohttp import web
 from paper_exchange.accounts import AccountStore
 from paper_exchange.clock import now_ms
 from paper_exchange.config import PaperConfig
+from paper_exchange.counters import OrderCounts, RequestCounters
 from paper_exchange.engine import Engine
 from paper_exchange.events import EventBus
 from paper_exchange.faults import FaultRegistry
@@ -18,7 +19,7 @@ from paper_exchange.market import Market
 from paper_exchange.market_feed import MarketFeed
 from paper_exchange.stream_faults import StreamFaultRegistry
 from paper_exchange.user_streams import UserStreams
-from paper_exchange.weights import OrderCounts, RequestCounters, UsedWeight
+from paper_exchange.weights import WeightLedger, WeightPolicy
 from paper_exchange.ws_connection import StreamHub
 
 __all__ = ["STATE_KEY", "PaperState", "now_ms"]
@@ -37,7 +38,7 @@ class PaperState:
     market_feed: MarketFeed
     streams: StreamHub = field(default_factory=StreamHub)
     counters: RequestCounters = field(default_factory=RequestCounters)
-    used_weight: UsedWeight = field(default_factory=UsedWeight)
+    weights: WeightLedger = field(default_factory=WeightLedger)
     order_counts: OrderCounts = field(default_factory=OrderCounts)
     shutdown: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -57,6 +58,14 @@ class PaperState:
             stream_faults=StreamFaultRegistry(fault_ids),
             user_streams=UserStreams(accounts),
             market_feed=MarketFeed(market),
+            weights=WeightLedger(
+                WeightPolicy(
+                    limit_1m=config.weight_limit_1m,
+                    rejections_before_ban=config.weight_429s_before_ban,
+                    ban_scale=config.weight_ban_scale,
+                ),
+                clock=now_ms,
+            ),
         )
         events.subscribe(state.user_streams.on_event)
         events.subscribe(state.market_feed.on_event)
@@ -74,7 +83,7 @@ class PaperState:
         self.faults.clear()
         self.stream_faults.clear()
         self.counters.clear()
-        self.used_weight = UsedWeight()
+        self.weights.reset()  # in place: the app's WEIGHT_LEDGER_KEY holds it too
         self.order_counts = OrderCounts()
 
 

@@ -68,3 +68,33 @@ def register_breaker_states(states: Callable[[], dict[str, str]]) -> BreakerStat
     collector = BreakerStateCollector(states)
     REGISTRY.register(collector)
     return collector
+
+
+# Venue streams (worker.streams): what each worker process runs and what they carry.
+STREAMS_HELD = Gauge(
+    "tradebridge_user_streams_held", "User-data streams this worker process holds a lease on"
+)
+STREAM_EVENTS = Counter(
+    "tradebridge_stream_events_total",
+    "Events received from venue streams, by venue and kind (order, trade, balance, book)",
+    ["venue", "kind"],
+)
+STREAM_RECONNECTS = Counter(
+    "tradebridge_stream_reconnects_total",
+    "Stream reconnects, by venue and stream (user, book)",
+    ["venue", "stream"],
+)
+STREAM_FALLBACKS = Counter(
+    "tradebridge_stream_fallbacks_total",
+    "User-data streams that went down while live (REST polling took over), by venue",
+    ["venue"],
+)
+STREAMS_LIVE = Gauge(
+    "tradebridge_user_streams_live", "User-data streams of this worker process that are live"
+)
+REQUEST_WEIGHT = Counter(
+    "tradebridge_venue_request_weight_total",
+    "Request weight spent from the shared budgets, by budget key (venue host or endpoint "
+    "group) and egress (the process's IP or an egress route)",
+    ["budget", "egress"],
+)

@@ -84,6 +84,19 @@ class Settings:
     order_give_up_s: float = 600.0
     order_price_band_bps: int = 1_000
     reconcile_interval_s: float = 5.0
+    # Venues whose credentials get a user-data stream and whose books come from market
+    # streams (ccxt.pro); empty: REST polling everywhere. A venue or connector without
+    # streams is polled whatever this says.
+    stream_venues: tuple[str, ...] = ("binance",)
+    # A stream lease not renewed for this long is taken over by another worker (the owner
+    # renews every stream_pass_interval_s): takeover after a lost worker within ~10 s.
+    stream_lease_ttl_s: float = 8.0
+    stream_pass_interval_s: float = 2.0
+    # A bot tick prices from a streamed book no older than this (else REST), and reads
+    # balances from the database; it asks the venue only when no stream is live and the
+    # stored snapshot is older than balance_max_age_s.
+    book_max_age_s: float = 3.0
+    balance_max_age_s: float = 5.0
     # Which egress IP this process's venue requests leave by (request budgets are per IP).
     egress_id: str = "default"
     # Where the worker asks, through each egress route, which public IP the route leaves
@@ -165,6 +178,11 @@ ENV_VARS: dict[str, str] = {
     "TRADEBRIDGE_ORDER_GIVE_UP_S": "order_give_up_s",
     "TRADEBRIDGE_ORDER_PRICE_BAND_BPS": "order_price_band_bps",
     "TRADEBRIDGE_RECONCILE_INTERVAL_S": "reconcile_interval_s",
+    "TRADEBRIDGE_STREAM_VENUES": "stream_venues",
+    "TRADEBRIDGE_STREAM_LEASE_TTL_S": "stream_lease_ttl_s",
+    "TRADEBRIDGE_STREAM_PASS_INTERVAL_S": "stream_pass_interval_s",
+    "TRADEBRIDGE_BOOK_MAX_AGE_S": "book_max_age_s",
+    "TRADEBRIDGE_BALANCE_MAX_AGE_S": "balance_max_age_s",
     "TRADEBRIDGE_EGRESS_ID": "egress_id",
     "TRADEBRIDGE_EGRESS_IP_ECHO_URL": "egress_ip_echo_url",
     "TRADEBRIDGE_HEALTH_MAX_QUEUE_WAIT_S": "health_max_queue_wait_s",
@@ -197,7 +215,7 @@ PRIVATE_SEALING_ENV_VARS: tuple[str, ...] = (
 
 
 # Settings whose empty value turns a feature off instead of meaning "use the default".
-EMPTY_MEANS_OFF = frozenset({"egress_ip_echo_url"})
+EMPTY_MEANS_OFF = frozenset({"egress_ip_echo_url", "stream_venues"})
 
 
 def normalize_database_url(url: str) -> str:
@@ -243,7 +261,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     for env_var, name in ENV_VARS.items():
         raw = env.get(env_var)
         if raw == "" and name in EMPTY_MEANS_OFF:
-            values[name] = ""
+            values[name] = () if isinstance(defaults[name], tuple) else ""
             continue
         if raw is None or raw == "":
             continue

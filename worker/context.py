@@ -24,6 +24,7 @@ from shared.metrics import observe_venue_call
 from shared.repositories.venue_budgets import request_weights_per_minute
 from shared.settings import Settings
 from worker.credentials import CredentialVault
+from worker.streams.books import BookFeeds
 
 
 @dataclass
@@ -34,6 +35,8 @@ class WorkerContext:
     adapters: ExchangeAdapters
     market_data: MarketDataCache
     vault: CredentialVault
+    # Books from market streams, shared by the process's bot ticks (REST when stale).
+    book_feeds: BookFeeds
 
 
 # The key of the WorkerContext in procrastinate's JobContext.additional_context.
@@ -66,6 +69,7 @@ async def build_context(
             paper_exchange_url=settings.paper_exchange_url,
             timeout_ms=settings.exchange_timeout_ms,
             recv_window_ms=settings.exchange_recv_window_ms,
+            stream_venues=frozenset(settings.stream_venues),
         ),
         breakers=BreakerRegistry(),
         budgets=BudgetRegistry(pool, egress=settings.egress_id),
@@ -79,8 +83,10 @@ async def build_context(
         adapters=adapters,
         market_data=MarketDataCache(ttl_s=1.0),
         vault=CredentialVault.from_settings(settings),
+        book_feeds=BookFeeds(max_age_s=settings.book_max_age_s),
     )
 
 
 async def close_context(ctx: WorkerContext) -> None:
+    await ctx.book_feeds.close()
     await ctx.adapters.close_all()

@@ -7,6 +7,8 @@ on a live worker. Heartbeats land in procrastinate_workers (see /health/worker).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +23,7 @@ from shared.metrics import register_breaker_states
 from shared.settings import Settings, get_settings
 from worker.app import create_worker_app
 from worker.context import build_context, close_context, job_context_extras
+from worker.streams.supervisor import StreamSupervisor
 
 log = structlog.get_logger(__name__)
 
@@ -72,13 +75,22 @@ async def run_worker(
         context = await build_context(settings, pool, app)
         if serve_metrics and settings.worker_metrics_port:
             start_metrics_server(settings.worker_metrics_port, context.adapters.breakers.states)
-        await app.run_worker_async(
-            queues=list(settings.worker_queues or ALL_QUEUES),
-            wait=wait,
-            install_signal_handlers=install_signal_handlers,
-            additional_context=job_context_extras(context),
-            **worker_options(settings),
-        )
+        # User-data streams run beside the job loop, leased per credential (worker.streams).
+        supervisor = StreamSupervisor(context) if settings.stream_venues else None
+        streams = asyncio.create_task(supervisor.run()) if supervisor else None
+        try:
+            await app.run_worker_async(
+                queues=list(settings.worker_queues or ALL_QUEUES),
+                wait=wait,
+                install_signal_handlers=install_signal_handlers,
+                additional_context=job_context_extras(context),
+                **worker_options(settings),
+            )
+        finally:
+            if streams is not None:
+                streams.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await streams
     finally:
         if context is not None:
             await close_context(context)

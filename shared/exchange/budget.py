@@ -16,6 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from shared.egress import budget_egress
 from shared.exchange.errors import RateLimitedError
+from shared.metrics import REQUEST_WEIGHT
 from shared.repositories import venue_budgets
 
 # Lease no more than this share of the venue's published limit: local leftovers at the
@@ -49,6 +50,10 @@ class RequestBudget:
     async def acquire(self, weight: int, *, max_wait_s: float | None = None) -> None:
         """Spend `weight`; waits briefly (`max_wait_s`, else the budget's own), or raises
         RateLimitedError with the wait."""
+        await self._acquire(weight, max_wait_s)
+        REQUEST_WEIGHT.labels(self.budget_key, self.egress).inc(weight)
+
+    async def _acquire(self, weight: int, max_wait_s: float | None) -> None:
         patience = self.max_wait_s if max_wait_s is None else max_wait_s
         while not self._take_local(weight):
             async with self._lock:

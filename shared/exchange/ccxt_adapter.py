@@ -32,6 +32,7 @@ from shared.exchange.ccxt_parsing import (
     parse_trade,
 )
 from shared.exchange.ccxt_responses import response_of
+from shared.exchange.ccxt_streams import CcxtBookStream, CcxtUserStream
 from shared.exchange.errors import (
     OrderNotFoundError,
     PermanentExchangeError,
@@ -39,6 +40,7 @@ from shared.exchange.errors import (
     classify_ccxt_error,
 )
 from shared.exchange.retry import retry_read
+from shared.exchange.streams import BookStream, UserStream
 from shared.exchange.types import (
     AssetBalance,
     ExchangeOrder,
@@ -85,6 +87,7 @@ class CcxtAdapter:
         budget: RequestBudget | None,
         weights: Mapping[str, int] | None = None,
         observer: CallObserver | None = None,
+        stream_client: Callable[[], ccxt_async.Exchange] | None = None,
     ) -> None:
         self.client = client
         self.venue = venue
@@ -94,6 +97,8 @@ class CcxtAdapter:
         self._weights = weights if weights is not None else {}
         self._observer = observer
         self._markets: dict[str, Market] | None = None
+        # Builds a ccxt.pro client per stream; None: this venue is served by REST alone.
+        self._stream_client = stream_client
 
     def bypassing_breaker(self) -> Self:
         """This adapter (same client, budget and markets) with calls that neither wait on
@@ -260,6 +265,18 @@ class CcxtAdapter:
 
     async def cancel_all_orders(self, symbol: str) -> None:
         await self._call("cancel_all_orders", lambda: self.client.cancel_all_orders(symbol))
+
+    # ------------------------------------------------------------------ streams
+
+    def user_stream(self) -> UserStream | None:
+        if self._stream_client is None or not self.client.apiKey:
+            return None
+        return CcxtUserStream(self._stream_client(), venue=self.venue, rest=self.client)
+
+    def book_stream(self) -> BookStream | None:
+        if self._stream_client is None:
+            return None
+        return CcxtBookStream(self._stream_client(), venue=self.venue, rest=self.client)
 
     async def close(self) -> None:
         await self.client.close()

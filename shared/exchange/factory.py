@@ -27,6 +27,7 @@ from shared.exchange.breaker import BreakerRegistry
 from shared.exchange.budget import BudgetRegistry
 from shared.exchange.ccxt_adapter import BINANCE_WEIGHTS, CallObserver, CcxtAdapter, host_of
 from shared.exchange.ccxt_responses import ccxt_client_class
+from shared.exchange.ccxt_streams import pro_client_class, tune_keepalive
 from shared.exchange.coinstore import CoinstoreAdapter
 from shared.exchange.errors import PermanentExchangeError
 from shared.exchange.http_clients import HttpClients
@@ -50,6 +51,8 @@ class ExchangeLayerConfig:
     paper_exchange_url: str
     timeout_ms: int = 10_000
     recv_window_ms: int = 5_000
+    # Venues whose adapters hand out streams (ccxt.pro); empty: REST only everywhere.
+    stream_venues: frozenset[str] = frozenset()
 
 
 def override_binance_urls(client: ccxt_async.Exchange, base_url: str) -> None:
@@ -62,6 +65,34 @@ def override_binance_urls(client: ccxt_async.Exchange, base_url: str) -> None:
     api_urls["public"] = api_urls["private"] = f"{base}/api/v3"
     api_urls["v1"] = f"{base}/api/v1"
     client.urls["api"] = api_urls
+
+
+def override_binance_ws_urls(client: ccxt_async.Exchange, base_url: str) -> None:
+    """ccxt.pro's WebSocket URLs for a venue at `base_url` (the paper exchange): market
+    streams under /ws, the WebSocket API (the spot user-data subscription) under
+    /ws-api/v3, on the same host and port as its REST API."""
+    base = base_url.rstrip("/")
+    ws_base = "wss" + base[len("https") :] if base.startswith("https") else "ws" + base[4:]
+    streams = f"{ws_base}/ws"
+    client.urls["api"]["ws"] = {
+        "spot": streams,
+        "margin": streams,
+        "ws-api": {"spot": f"{ws_base}/ws-api/v3"},
+    }
+
+
+def ccxt_ws_proxy_settings(proxy_url: str) -> dict[str, str]:
+    """ccxt.pro's proxy options for an egress route: streams leave by the route too.
+    ccxt takes one of wsProxy/wssProxy (either serves ws:// and wss://; both at once is
+    an error)."""
+    scheme = urlsplit(proxy_url).scheme.lower()
+    if scheme in ("http", "https"):
+        return {"wsProxy": proxy_url}
+    if scheme in ("socks5", "socks5h"):
+        return {"wsSocksProxy": proxy_url}
+    raise PermanentExchangeError(
+        f"egress route proxy scheme {scheme!r} is not supported", reason="configuration"
+    )
 
 
 def ccxt_proxy_settings(proxy_url: str) -> dict[str, str]:
@@ -88,8 +119,11 @@ def build_ccxt_client(
     config: ExchangeLayerConfig,
     credential: OpenedCredential | None = None,
     base_url: str | None = None,
+    streaming: bool = False,
 ) -> ccxt_async.Exchange:
-    klass = ccxt_client_class(venue)
+    """A REST client, or with `streaming` a ccxt.pro client with the same settings (its
+    REST side unused) whose streams leave by the same egress route."""
+    klass = pro_client_class(venue) if streaming else ccxt_client_class(venue)
     if klass is None:
         raise PermanentExchangeError(f"ccxt has no venue {venue!r}", reason="configuration")
     options: dict[str, Any] = {
@@ -119,7 +153,11 @@ def build_ccxt_client(
             settings["password"] = credential.passphrase
         if credential.proxy_url is not None:
             settings.update(ccxt_proxy_settings(credential.proxy_url))
+            if streaming:
+                settings.update(ccxt_ws_proxy_settings(credential.proxy_url))
     client: ccxt_async.Exchange = klass(settings)
+    if streaming:
+        tune_keepalive(client)
     if environment is CredentialEnvironment.TESTNET:
         client.set_sandbox_mode(True)
     if environment is CredentialEnvironment.PAPER:
@@ -132,6 +170,8 @@ def build_ccxt_client(
                 f"a base URL override is not supported for {venue}", reason="configuration"
             )
         override_binance_urls(client, base_url)
+        if streaming:
+            override_binance_ws_urls(client, base_url)
     return client
 
 
@@ -154,7 +194,11 @@ class ExchangeAdapters:
         self.http_clients = HttpClients(timeout_s=config.timeout_ms / 1000)
 
     def _wrap(
-        self, venue: str, client: ccxt_async.Exchange, route: str | None = None
+        self,
+        venue: str,
+        client: ccxt_async.Exchange,
+        route: str | None = None,
+        stream_client: Callable[[], ccxt_async.Exchange] | None = None,
     ) -> ExchangeAdapter:
         """`route`: the egress route the client's requests leave by (budget and breaker
         are that route's), None for the process's own egress."""
@@ -170,6 +214,7 @@ class ExchangeAdapters:
             budget=budget,
             weights=BINANCE_WEIGHTS if venue in BINANCE_DIALECT else None,
             observer=self._observer(venue) if self._observer else None,
+            stream_client=stream_client,
         )
 
     def for_credential(self, credential: OpenedCredential) -> ExchangeAdapter:
@@ -220,7 +265,18 @@ class ExchangeAdapters:
         client = build_ccxt_client(
             venue, environment, config=self.config, credential=credential, base_url=base_url
         )
-        return self._wrap(venue, client, route)
+        stream_client = None
+        if venue in self.config.stream_venues and pro_client_class(venue) is not None:
+            stream_client = functools.partial(
+                build_ccxt_client,
+                venue,
+                environment,
+                config=self.config,
+                credential=credential,
+                base_url=base_url,
+                streaming=True,
+            )
+        return self._wrap(venue, client, route, stream_client)
 
     def _native(
         self,

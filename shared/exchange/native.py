@@ -46,6 +46,7 @@ from shared.exchange.errors import (
     error_for_rule,
 )
 from shared.exchange.retry import retry_read
+from shared.exchange.streams import BookStream, UserStream
 from shared.exchange.types import (
     AssetBalance,
     ExchangeOrder,
@@ -435,6 +436,13 @@ class NativeAdapter:
 
     async def cancel_all_orders(self, symbol: str) -> None:
         raise NotImplementedError
+
+    def user_stream(self) -> UserStream | None:
+        """No streams in the native connectors yet: the worker polls REST for them."""
+        return None
+
+    def book_stream(self) -> BookStream | None:
+        return None
 
     async def close(self) -> None:
         """Nothing to close: the HTTP client is shared per host (shared.exchange.http_clients)

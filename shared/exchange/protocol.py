@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol, Self, runtime_checkable
 
+from shared.exchange.streams import BookStream, UserStream
 from shared.exchange.types import (
     AssetBalance,
     ExchangeOrder,
@@ -90,5 +91,14 @@ class ExchangeAdapter(Protocol):
     ) -> list[Trade]: ...
 
     async def cancel_all_orders(self, symbol: str) -> None: ...
+
+    def user_stream(self) -> UserStream | None:
+        """A new user-data stream of this credential (shared.exchange.streams), or None
+        where the venue or this connector has none: the worker keeps polling REST."""
+        ...
+
+    def book_stream(self) -> BookStream | None:
+        """A new keyless best bid/ask stream, or None (books come from REST)."""
+        ...
 
     async def close(self) -> None: ...

@@ -23,16 +23,11 @@ async def record_refresh_failed(
     await execute(conn, "accounts_refresh_failed", credential_id=credential_id, at=at, error=error)
 
 
-async def store_balances(
-    conn: AsyncConnection[Any],
-    credential_id: UUID,
-    balances: list[AssetBalance],
-    *,
-    listed_assets: list[str],
-    at: datetime,
+async def upsert_balances(
+    conn: AsyncConnection[Any], credential_id: UUID, balances: list[AssetBalance], *, at: datetime
 ) -> None:
-    """The venue's answer at `at`: its balances, zero for every asset it no longer lists
-    (spent to zero), and the refresh marked successful. Run inside one transaction."""
+    """These assets as of `at`, each only over an older value (a stream's balance event:
+    it names the assets that changed, not the whole account)."""
     await execute_many(
         conn,
         "accounts_upsert_balance",
@@ -48,6 +43,19 @@ async def store_balances(
             for b in balances
         ],
     )
+
+
+async def store_balances(
+    conn: AsyncConnection[Any],
+    credential_id: UUID,
+    balances: list[AssetBalance],
+    *,
+    listed_assets: list[str],
+    at: datetime,
+) -> None:
+    """The venue's answer at `at`: its balances, zero for every asset it no longer lists
+    (spent to zero), and the refresh marked successful. Run inside one transaction."""
+    await upsert_balances(conn, credential_id, balances, at=at)
     await execute(
         conn,
         "accounts_zero_missing_assets",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from psycopg import AsyncConnection
@@ -64,6 +64,10 @@ class PlacementSnapshot:
     order: Order
     credential: SealedCredential
     kill_switch: EngagedKillSwitch | None  # why the order must not go out, if engaged
+
+
+# Which path brought a venue's answer: a REST call, or an event of a user-data stream.
+VenuePath = Literal["rest", "stream"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,25 +232,31 @@ async def close_without_venue(
 async def apply_venue_order(
     conn: AsyncConnection[Any],
     order: Order,
-    venue_order: ExchangeOrder,
+    venue_order: ExchangeOrder | None,
     *,
-    status: OrderStatus,
+    status: OrderStatus | None,
     trades: Sequence[Trade],
     call: VenueCall | None,
     job_id: int | None,
+    via: VenuePath = "rest",
 ) -> StatusChange:
     """The venue's view (forward only), its fills (once each) and the call, in one
-    statement that locks the row."""
+    statement that locks the row. No venue order (and no status): the fills alone."""
     change = await fetch_one(
         conn,
         StatusChange,
         "pipeline_apply_venue_order",
         order_id=order.id,
         status=status,
-        exchange_order_id=venue_order.exchange_order_id,
-        filled=venue_order.filled,
-        average_price=venue_order.average_price,
-        message=f"venue: {venue_order.status.value}, filled {venue_order.filled}",
+        exchange_order_id=venue_order.exchange_order_id if venue_order else None,
+        filled=venue_order.filled if venue_order else 0,
+        average_price=venue_order.average_price if venue_order else None,
+        message=(
+            f"venue: {venue_order.status.value}, filled {venue_order.filled}"
+            if venue_order
+            else None
+        ),
+        via=via,
         job_id=job_id,
         call=call.name if call else None,
         attempt=call.attempt if call else None,
@@ -306,3 +316,17 @@ async def orders_without_live_job(
     return await fetch_all(
         conn, OrphanOrder, "pipeline_orders_without_live_job", min_age_s=min_age_s, limit=limit
     )
+
+
+async def orders_by_client_order_ids(
+    conn: AsyncConnection[Any], credential_id: UUID, client_order_ids: Sequence[str]
+) -> dict[str, Order]:
+    """The credential's orders with these client order ids (not locked), by that id."""
+    rows = await fetch_all(
+        conn,
+        Order,
+        "pipeline_orders_by_client_order_ids",
+        credential_id=credential_id,
+        client_order_ids=list(client_order_ids),
+    )
+    return {row.client_order_id: row for row in rows}

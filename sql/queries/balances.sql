@@ -10,4 +10,12 @@ FROM balance_refreshes
 WHERE credential_id = ANY(%(credential_ids)s);
 
 -- name: balances_credentials_of_running_bots
-SELECT DISTINCT credential_id FROM bots WHERE status = 'running';
+-- A credential whose user-data stream is live gets its balances from the stream.
+SELECT DISTINCT b.credential_id
+FROM bots b
+WHERE b.status = 'running'
+  AND NOT EXISTS (
+      SELECT 1 FROM user_streams s
+      WHERE s.credential_id = b.credential_id
+        AND s.state = 'live' AND s.lease_expires_at > now()
+  );

@@ -94,7 +94,9 @@ RETURNING status;
 -- The venue's view of an order in one statement: the row (status only forward, filled
 -- amount only up), its trades (each once; one INSERT, as the statistics trigger on fills
 -- runs per statement), the exchange call that brought the answer (when given) and the
--- status change, in that order in order_events. Returns the status before and after.
+-- status change, in that order in order_events, each saying which path (`via`: rest or
+-- stream) brought it. A NULL status writes the trades alone (a stream's trade event).
+-- Returns the status before and after.
 --
 -- A venue that reset its data (a wiped testnet, a restarted paper exchange) hands out its
 -- ids again. When this order gets its venue id for the first time and an older order of
@@ -160,28 +162,28 @@ WITH prior AS (
 ), logged AS (
     INSERT INTO order_events
         (order_id, kind, from_status, to_status, attempt, call, outcome, message, latency_ms,
-         job_id)
+         job_id, via)
     SELECT %(order_id)s::uuid, 'exchange_call'::order_event_kind, NULL::order_status,
            NULL::order_status, %(attempt)s::integer, %(call)s::text, 'ok'::call_outcome,
-           %(call_message)s::text, %(latency_ms)s::integer, %(job_id)s::bigint
+           %(call_message)s::text, %(latency_ms)s::integer, %(job_id)s::bigint, %(via)s::text
     WHERE %(call)s::text IS NOT NULL
     UNION ALL
     SELECT %(order_id)s::uuid, 'status_change'::order_event_kind, from_status, status,
-           NULL, NULL, NULL, %(message)s::text, NULL, %(job_id)s::bigint
+           NULL, NULL, NULL, %(message)s::text, NULL, %(job_id)s::bigint, %(via)s::text
     FROM moved
     WHERE status <> from_status
     UNION ALL
     SELECT %(order_id)s::uuid, 'note'::order_event_kind, NULL, NULL, NULL, NULL, NULL,
            format('venue order id %%s was held before by order %%s of this credential: '
                   'the venue has reset its ids', %(exchange_order_id)s::text, earlier.id),
-           NULL, %(job_id)s::bigint
+           NULL, %(job_id)s::bigint, %(via)s::text
     FROM earlier
     UNION ALL
     SELECT retired.id, 'status_change'::order_event_kind, retired.from_status,
            'expired'::order_status, NULL, NULL, NULL,
            format('venue_reset: the venue gave its id %%s to order %%s; it no longer has '
                   'this order', %(exchange_order_id)s::text, %(order_id)s::text),
-           NULL, %(job_id)s::bigint
+           NULL, %(job_id)s::bigint, %(via)s::text
     FROM retired
 )
 SELECT prior.status AS before, moved.status AS after FROM prior LEFT JOIN moved ON true;
@@ -212,16 +214,17 @@ WITH prior AS (
     RETURNING o.status, prior.status AS from_status, o.venue_missing_since
 ), logged AS (
     INSERT INTO order_events
-        (order_id, kind, from_status, to_status, call, outcome, message, latency_ms, job_id)
+        (order_id, kind, from_status, to_status, call, outcome, message, latency_ms, job_id,
+         via)
     SELECT %(order_id)s::uuid, 'exchange_call'::order_event_kind, NULL::order_status,
            NULL::order_status, %(call)s::text, 'ok'::call_outcome,
-           'not found at the venue'::text, %(latency_ms)s::integer, %(job_id)s::bigint
+           'not found at the venue'::text, %(latency_ms)s::integer, %(job_id)s::bigint, 'rest'
     WHERE %(call)s::text IS NOT NULL
     UNION ALL
     SELECT %(order_id)s::uuid, 'status_change', from_status, status, NULL, NULL,
            format('venue_lost: the venue has denied this order since %%s; its data was '
                   'reset', venue_missing_since),
-           NULL, %(job_id)s::bigint
+           NULL, %(job_id)s::bigint, 'rest'
     FROM moved
     WHERE status <> from_status
 )
@@ -254,11 +257,17 @@ FOR UPDATE OF o;
 
 -- name: pipeline_credentials_with_live_orders
 -- For the reconciliation sweep: credentials whose open orders were not looked at lately.
-SELECT credential_id, count(*) AS live_orders
-FROM orders
-WHERE order_status_is_at_venue(status)
-  AND updated_at < now() - make_interval(secs => %(min_age_s)s)
-GROUP BY credential_id;
+-- A credential whose user-data stream is live is left to the stream (REST polling rests).
+SELECT o.credential_id, count(*) AS live_orders
+FROM orders o
+WHERE order_status_is_at_venue(o.status)
+  AND o.updated_at < now() - make_interval(secs => %(min_age_s)s)
+  AND NOT EXISTS (
+      SELECT 1 FROM user_streams s
+      WHERE s.credential_id = o.credential_id
+        AND s.state = 'live' AND s.lease_expires_at > now()
+  )
+GROUP BY o.credential_id;
 
 -- name: pipeline_orders_without_live_job
 -- Belt and braces: a live intent that no pending job will ever advance.
@@ -276,3 +285,17 @@ WHERE o.updated_at < now() - make_interval(secs => %(min_age_s)s)
       WHERE j.args ->> 'order_id' = o.id::text AND j.status IN ('todo', 'doing')
   )
 LIMIT %(limit)s;
+
+-- name: pipeline_orders_by_client_order_ids
+-- A user-data stream's events name orders by our client order id (unique per credential;
+-- after a venue reset the venue's own ids may name other orders). Not locked: each
+-- event's write locks its row.
+SELECT
+    o.id, o.client_id, o.credential_id, o.bot_id, o.source, o.bot_tick, o.bot_leg, o.symbol,
+    o.side, o.type, o.time_in_force, o.amount, o.price, o.idempotency_key, o.client_order_id,
+    o.exchange_order_id, o.status, o.filled_amount, o.remaining_amount, o.avg_fill_price,
+    o.attempts, o.last_error_code, o.last_error_message, o.reject_reason,
+    o.cancel_requested_at, o.submitted_at, o.closed_at, o.created_at, o.updated_at
+FROM orders o
+WHERE o.credential_id = %(credential_id)s
+  AND o.client_order_id = ANY(%(client_order_ids)s::text[]);

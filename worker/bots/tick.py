@@ -6,10 +6,13 @@ stays locked during a network call (a stop or a kill switch never waits on a ven
 1. Lock the bot. Not running → write cancel intents for its live orders (stopped,
    archived, killed; idempotent: an order asked to cancel is never asked again) and end
    the chain. Running → advance `tick_number`, set `last_tick_at`, commit.
-2. Read the venue: market rules, the shared cached order book, and the balances, fetched
-   live with a short timeout (the stored snapshot may be a minute old; a quote funded
-   from stale numbers is refused by the venue). A transient venue failure skips the tick
-   with its reason; a permanent one (bad key, unknown symbol) is an error.
+2. Read the venue: market rules, the order book and the balances, the balances read
+   from the database (kept current by the credential's user-data stream while it is live;
+   fetched from the venue with a short timeout when no stream is live and the snapshot is
+   older than balance_max_age_s: a quote funded from stale numbers is refused by the
+   venue). The book comes from the process's market stream when it is fresh, else REST.
+   A transient venue failure skips the tick with its reason; a permanent one (bad key,
+   unknown symbol) is an error.
 3. Lock the bot again; still running, still this tick, no kill switch in scope → read its
    live orders from our database, decide (worker.bots.spread / .volume), and write the
    cancel intents, the order intents (idempotency key `bot:{bot}:{tick}:{leg}`), the
@@ -23,7 +26,6 @@ later start resumes it.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,15 +42,19 @@ from shared.db.pool import transaction
 from shared.domain import BotStatus, OrderSource, OrderType
 from shared.errors import ConflictError
 from shared.exchange.errors import AmbiguousExchangeError, TransientExchangeError
+from shared.exchange.protocol import ExchangeAdapter
 from shared.exchange.types import AssetBalance, OpenedCredential
 from shared.jobs import BOT_TICK, bot_lock, bot_queueing_lock, defer_once
 from shared.orders.cancel import cancel_open_orders_of_bot, request_cancel
 from shared.orders.intents import IdempotencyKeyReused, OrderIntent, submit_order_intent
 from shared.repositories import bot_ticks
+from shared.repositories import streams as streams_repo
+from shared.repositories.balances import get_balance_snapshot
 from shared.repositories.bot_ticks import TickRecord
 from shared.repositories.bots import Bot
 from shared.repositories.kill_switches import stop_bots_covered_by_kill_switches
 from shared.repositories.order_pipeline import engaged_kill_switch
+from worker.accounts import fetch_and_store_balances
 from worker.bots.model import Decision, LiveOrder, MarketView, Snapshot
 from worker.bots.spread import decide_spread
 from worker.bots.volume import VolumeProgress, decide_volume, start_of_day
@@ -177,8 +183,10 @@ async def _read_venue(ctx: WorkerContext, started: _Started) -> _VenueView:
     try:
         market = await adapter.market(symbol)
         public = ctx.adapters.public(adapter.venue, started.credential.environment)
-        book = await ctx.market_data.order_book(public, symbol)
-        balances = await asyncio.wait_for(adapter.fetch_balance(), BALANCE_TIMEOUT_S)
+        book = ctx.book_feeds.fresh_book(public, symbol) or await ctx.market_data.order_book(
+            public, symbol
+        )
+        balances = await _balances(ctx, started.bot.credential_id, adapter)
     except (TransientExchangeError, AmbiguousExchangeError) as exc:
         raise VenueUnavailable(f"tick skipped: venue unavailable ({exc})") from None
     except TimeoutError:
@@ -194,6 +202,25 @@ async def _read_venue(ctx: WorkerContext, started: _Started) -> _VenueView:
         best_ask=book.asks[0].price if book.asks else None,
     )
     return _VenueView(view, balances)
+
+
+async def _balances(
+    ctx: WorkerContext, credential_id: UUID, adapter: ExchangeAdapter
+) -> dict[str, AssetBalance]:
+    """The stored snapshot while the credential's user-data stream is live (it keeps the
+    snapshot current) or while the snapshot is younger than balance_max_age_s; else the
+    venue's answer (REST, stored for the credential's other bots)."""
+    async with ctx.pool.connection() as conn:
+        snapshot = await get_balance_snapshot(conn, credential_id)
+        live = await streams_repo.is_live(conn, credential_id)
+    if snapshot.fetched_at is not None and (
+        live or not snapshot.is_stale(ctx.settings.balance_max_age_s)
+    ):
+        return {
+            row.asset: AssetBalance(row.asset, row.free, row.used, row.total)
+            for row in snapshot.assets
+        }
+    return await fetch_and_store_balances(ctx, credential_id, adapter, timeout_s=BALANCE_TIMEOUT_S)
 
 
 async def _live_orders(conn: AsyncConnection[Any], bot_id: UUID) -> tuple[LiveOrder, ...]:

@@ -56,6 +56,36 @@ async def reconcile_credential(
 ) -> int:
     """Reconcile every open order of one credential; returns how many changed status.
     A venue error ends the run early (logged), never retries it: see below."""
+    progress = _Progress()
+    try:
+        await close_gap(ctx, credential_id, job_id, progress)
+    except ExchangeCallError as exc:
+        # Not retried in place: this job has a queueing lock, and the sweep may have queued
+        # its twin meanwhile (a retry back to `todo` beside it is refused, and the job would
+        # stay `doing`). The sweep comes back within the reconcile interval anyway.
+        log.warning(
+            "reconciliation stopped at a venue error; the sweep comes back",
+            credential_id=str(credential_id),
+            reason=exc.reason,
+            changed=progress.changed,
+        )
+    return progress.changed
+
+
+class _Progress:
+    changed = 0
+
+
+async def close_gap(
+    ctx: WorkerContext,
+    credential_id: UUID,
+    job_id: int | None = None,
+    progress: _Progress | None = None,
+) -> int:
+    """Bring every open order of the credential up to the venue's view (REST); how many
+    changed status. Raises a venue error: a user-data stream runs this after each
+    (re)connect and must not trust itself before it succeeded."""
+    progress = progress or _Progress()
     async with transaction(ctx.pool) as conn:
         orders = await lock_live_orders_of_credential(conn, credential_id)
         if not orders:
@@ -66,36 +96,24 @@ async def reconcile_credential(
     by_symbol: dict[str, list[Order]] = defaultdict(list)
     for order in orders:
         by_symbol[order.symbol].append(order)
-    changed = 0
-    try:
-        for symbol, symbol_orders in by_symbol.items():
-            # Keyed by our client order id: after a venue reset, its ids name other orders.
-            still_open = {o.client_order_id: o for o in await adapter.fetch_open_orders(symbol)}
-            for order in symbol_orders:
-                venue_order = still_open.get(order.client_order_id)
-                if venue_order is not None:
-                    trades = await trades_if_filled_more(adapter, order, venue_order)
-                    found: tuple[ExchangeOrder, list[Trade]] | None = (venue_order, trades)
-                else:
-                    found = await fetch_with_trades(
-                        adapter, order, exchange_order_id=order.exchange_order_id
-                    )
-                if found is None:
-                    status = await _denied(ctx, order, adapter, job_id)
-                else:
-                    status = await _apply(ctx, order, *found, job_id=job_id)
-                changed += status is not order.status
-    except ExchangeCallError as exc:
-        # Not retried in place: this job has a queueing lock, and the sweep may have queued
-        # its twin meanwhile (a retry back to `todo` beside it is refused, and the job would
-        # stay `doing`). The sweep comes back within the reconcile interval anyway.
-        log.warning(
-            "reconciliation stopped at a venue error; the sweep comes back",
-            credential_id=str(credential_id),
-            reason=exc.reason,
-            changed=changed,
-        )
-    return changed
+    for symbol, symbol_orders in by_symbol.items():
+        # Keyed by our client order id: after a venue reset, its ids name other orders.
+        still_open = {o.client_order_id: o for o in await adapter.fetch_open_orders(symbol)}
+        for order in symbol_orders:
+            venue_order = still_open.get(order.client_order_id)
+            if venue_order is not None:
+                trades = await trades_if_filled_more(adapter, order, venue_order)
+                found: tuple[ExchangeOrder, list[Trade]] | None = (venue_order, trades)
+            else:
+                found = await fetch_with_trades(
+                    adapter, order, exchange_order_id=order.exchange_order_id
+                )
+            if found is None:
+                status = await _denied(ctx, order, adapter, job_id)
+            else:
+                status = await _apply(ctx, order, *found, job_id=job_id)
+            progress.changed += status is not order.status
+    return progress.changed
 
 
 async def _apply(

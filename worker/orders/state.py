@@ -17,6 +17,7 @@ from shared.repositories import order_pipeline as pipeline
 from shared.repositories.order_pipeline import (
     PlacementSnapshot,
     VenueCall,
+    VenuePath,
     lock_live_orders_of_credential,
     lock_order,
     placement_snapshot,
@@ -174,6 +175,7 @@ async def apply_venue_order(
     trades: tuple[Trade, ...] | list[Trade] = (),
     call: VenueCall | None = None,
     job_id: int | None = None,
+    via: VenuePath = "rest",
 ) -> OrderStatus:
     """Write the venue's view (forward only) and its fills (once each), in one statement
     that locks the row; returns the status the row has afterwards."""
@@ -186,8 +188,19 @@ async def apply_venue_order(
         trades=unique,
         call=call,
         job_id=job_id,
+        via=via,
     )
     return change.after if change.after is not None else change.before
+
+
+async def apply_venue_trades(
+    conn: AsyncConnection[Any], order: Order, trades: list[Trade], *, via: VenuePath
+) -> None:
+    """The order's trades alone (each once), e.g. a stream's trade event; its status
+    comes with the venue's order update."""
+    await pipeline.apply_venue_order(
+        conn, order, None, status=None, trades=trades, call=None, job_id=None, via=via
+    )
 
 
 async def venue_denies_order(

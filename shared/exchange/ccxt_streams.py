@@ -1,0 +1,150 @@
+"""User-data and book streams over ccxt.pro (shipped in the ccxt package).
+
+Each stream instance owns one ccxt.pro client, so a reconnect is a new instance and
+nothing of a broken connection's state (subscriptions, caches) carries over. The client
+borrows the REST client's markets: subscribing costs no exchangeInfo call.
+
+ccxt.pro's watch_* return what arrived since the previous call (its `newUpdates`
+mode): orders from its cache by id (each order's latest state), trades by trade id
+(each once), and the balance it keeps merged from the venue's balance events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import aiohttp
+import ccxt
+import ccxt.async_support as ccxt_async
+import ccxt.pro as ccxt_pro
+
+from shared.exchange.ccxt_parsing import parse_balance, parse_order, parse_order_book, parse_trade
+from shared.exchange.errors import TransientExchangeError, classify_ccxt_error
+from shared.exchange.streams import BalanceUpdate
+from shared.exchange.types import ExchangeOrder, OrderBook, Trade
+
+T = TypeVar("T")
+
+# How often the client pings, and how many pongs it may miss before it calls the
+# connection dead: a stalled stream is noticed within about keepAlive x misses.
+KEEPALIVE_MS = 2_000
+MAX_PONG_MISSES = 2
+
+
+def pro_client_class(venue: str) -> type[ccxt_pro.Exchange] | None:
+    klass = getattr(ccxt_pro, venue, None)
+    return klass if isinstance(klass, type) and issubclass(klass, ccxt_pro.Exchange) else None
+
+
+def tune_keepalive(client: ccxt_pro.Exchange) -> None:
+    client.streaming = {
+        **client.streaming,
+        "keepAlive": KEEPALIVE_MS,
+        "maxPingPongMisses": MAX_PONG_MISSES,
+    }
+
+
+class _CcxtStream:
+    def __init__(self, client: ccxt_pro.Exchange, *, venue: str, rest: ccxt_async.Exchange):
+        self.client = client
+        self.venue = venue
+        self._rest = rest
+
+    async def _guard(self, call: Awaitable[T]) -> T:
+        """The stream's errors as the project's error classes, like REST calls."""
+        try:
+            return await call
+        except ccxt.BaseError as exc:
+            raise classify_ccxt_error(exc, sends_order=False, venue=self.venue) from None
+        except (aiohttp.ClientError, ConnectionError, OSError) as exc:
+            raise TransientExchangeError(
+                f"{self.venue} stream: {type(exc).__name__}: {exc}", reason="network"
+            ) from None
+
+    async def _borrow_markets(self) -> None:
+        if self.client.markets:
+            return
+        if not self._rest.markets:
+            await self._guard(self._rest.load_markets())
+        self.client.set_markets(self._rest.markets, self._rest.currencies)
+
+    async def close(self) -> None:
+        # A close must not hang a shutdown on a dead peer.
+        with contextlib.suppress(TimeoutError, ccxt.BaseError, aiohttp.ClientError, OSError):
+            await asyncio.wait_for(self.client.close(), timeout=5)
+
+
+class CcxtUserStream(_CcxtStream):
+    """shared.exchange.streams.UserStream over ccxt.pro."""
+
+    async def subscribe(self) -> None:
+        await self._borrow_markets()
+        # Binance spot: the WebSocket API's userDataStream.subscribe.signature; ccxt's
+        # watch_* reuse the subscription.
+        await self._guard(self.client.authenticate())
+
+    async def next_orders(self) -> list[ExchangeOrder]:
+        raw: list[dict[str, Any]] = await self._guard(self.client.watch_orders())
+        return [parse_order(order) for order in raw]
+
+    async def next_trades(self) -> list[Trade]:
+        raw: list[dict[str, Any]] = await self._guard(self.client.watch_my_trades())
+        return [_trade_with_client_id(trade) for trade in raw]
+
+    async def next_balances(self) -> BalanceUpdate:
+        raw: dict[str, Any] = await self._guard(self.client.watch_balance())
+        stamp = raw.get("timestamp")
+        at = (
+            datetime.fromtimestamp(stamp / 1000, UTC)
+            if isinstance(stamp, int | float)
+            else datetime.now(UTC)
+        )
+        # ccxt merges every balance event into one dict: it holds the assets events named.
+        return BalanceUpdate(parse_balance(raw), at)
+
+
+def _trade_with_client_id(raw: dict[str, Any]) -> Trade:
+    trade = parse_trade(raw)
+    if trade.client_order_id is not None:
+        return trade
+    info = raw.get("info") or {}
+    client_order_id = info.get("c")  # Binance's executionReport names it `c`
+    if not client_order_id:
+        return trade
+    return Trade(
+        trade_id=trade.trade_id,
+        order_id=trade.order_id,
+        client_order_id=str(client_order_id),
+        symbol=trade.symbol,
+        side=trade.side,
+        price=trade.price,
+        amount=trade.amount,
+        fee_amount=trade.fee_amount,
+        fee_currency=trade.fee_currency,
+        is_maker=trade.is_maker,
+        traded_at=trade.traded_at,
+    )
+
+
+class CcxtBookStream(_CcxtStream):
+    """shared.exchange.streams.BookStream over ccxt.pro's best bid/ask stream."""
+
+    async def next_book(self, symbol: str) -> OrderBook:
+        await self._borrow_markets()
+        tickers: dict[str, Any] = await self._guard(self.client.watch_bids_asks([symbol]))
+        raw = tickers.get(symbol) or {}
+        bid, ask = raw.get("bid"), raw.get("ask")
+        book = {
+            "bids": [[bid, raw.get("bidVolume") or 0]] if bid is not None else [],
+            "asks": [[ask, raw.get("askVolume") or 0]] if ask is not None else [],
+        }
+        return parse_order_book(symbol, book)
+
+    async def forget(self, symbol: str) -> None:
+        unwatch = getattr(self.client, "un_watch_bids_asks", None)
+        if unwatch is not None:
+            await self._guard(unwatch([symbol]))

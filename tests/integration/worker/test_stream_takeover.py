@@ -1,0 +1,72 @@
+"""kill -9 of the worker process that owns a credential's user-data stream: another
+worker takes the lease over (within 15 s with the default lease), closes the gap, and
+every fill made meanwhile lands once; no order is placed twice."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal as D
+
+import pytest
+
+from shared.domain import OrderSide, OrderType
+from tests.integration.worker.crash_rig import Rig
+
+pytestmark = pytest.mark.slow
+
+SYMBOL = "BTCUSDT"
+
+
+async def test_a_killed_stream_owner_is_replaced_and_the_fills_land_once(rig: Rig) -> None:
+    worker = rig.worker
+    client_id, credential_id = await worker.client_with_credential(rig.account)
+    mid = D(str((await worker.paper.market(SYMBOL))["mid"]))
+    price = str((mid * D("0.98")).quantize(D("0.01")))
+    order_ids = [
+        await worker.submit(
+            client_id, credential_id, type=OrderType.LIMIT, side=OrderSide.BUY,
+            amount="0.002", price=price,
+        )  # fmt: skip
+        for _ in range(3)
+    ]
+    # Default lease timings: the takeover time measured is the product's.
+    procs = [rig.start(), rig.start()]
+    for order_id in order_ids:
+        await rig.wait(worker.status_is(order_id, "open"), 30, "order open")
+    await rig.wait(worker.stream_is(credential_id, "live"), 30, "stream live")
+
+    (owner,) = (await worker.fetch(
+        "SELECT owner FROM user_streams WHERE credential_id = %s", credential_id
+    ))[0]  # fmt: skip
+    owning = next(p for p in procs if f":{p.pid}:" in owner)
+    survivor = next(p for p in procs if p is not owning)
+    owning.kill()
+    killed_at = time.monotonic()
+    # Fills while nobody streams the credential.
+    await worker.paper.set_mid(SYMBOL, (mid * D("0.95")).quantize(D("0.01")))
+
+    async def taken_over() -> bool:
+        rows = await worker.fetch(
+            "SELECT owner, state FROM user_streams WHERE credential_id = %s", credential_id
+        )
+        return bool(rows) and f":{survivor.pid}:" in (rows[0][0] or "") and rows[0][1] == "live"
+
+    await rig.wait(taken_over, 30, "the survivor's stream live")
+    takeover_s = time.monotonic() - killed_at
+    assert takeover_s < 15, takeover_s
+
+    for order_id in order_ids:
+        await rig.wait(worker.status_is(order_id, "filled"), 30, "order filled")
+    venue_trades = sorted(str(t["id"]) for t in await worker.paper.trades(api_key=rig.account.api_key))
+    ours = sorted(
+        str(row[0])
+        for row in await worker.fetch(
+            "SELECT exchange_trade_id FROM fills WHERE credential_id = %s", credential_id
+        )
+    )
+    assert ours == venue_trades
+    assert await rig.order_posts() == 3
+    rows = await worker.fetch(
+        "SELECT takeovers FROM user_streams WHERE credential_id = %s", credential_id
+    )
+    assert rows[0][0] >= 1
