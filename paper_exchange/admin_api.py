@@ -1,4 +1,5 @@
-"""The admin API under ``/_admin``: accounts, market control, faults, dumps, weights, reset.
+"""The admin API under ``/_admin``: accounts, market control, dumps, weights, reset (faults
+and stream connections: ``admin_faults``).
 
 JSON in and out, no authentication (a local test venue bound to 127.0.0.1).
 Amounts are decimal strings. Errors are ``{"error": "..."}`` with 400/404.
@@ -12,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from paper_exchange.accounts import Account
+from paper_exchange.events import BalanceUpdate
 from paper_exchange.market import SymbolMarket
 from paper_exchange.numbers import fmt8
 from paper_exchange.state import STATE_KEY, PaperState, now_ms
@@ -29,7 +31,7 @@ def _state(request: web.Request) -> PaperState:
     return request.app[STATE_KEY]
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
+async def json_body(request: web.Request) -> dict[str, Any]:
     if not request.body_exists:
         return {}
     try:
@@ -99,7 +101,7 @@ async def health(request: web.Request) -> web.Response:
 
 async def create_account(request: web.Request) -> web.Response:
     state = _state(request)
-    body = await _body(request)
+    body = await json_body(request)
     raw_balances = body.get("balances")
     if raw_balances is None:
         balances = dict(state.config.default_balances)
@@ -131,8 +133,10 @@ async def get_balances(request: web.Request) -> web.Response:
 
 async def set_balances(request: web.Request) -> web.Response:
     """``{"USDT": "100"}`` sets free; ``{"USDT": {"free": "1", "locked": "2"}}`` sets both."""
-    account = _account(_state(request), request.match_info["api_key"])
-    for asset, value in (await _body(request)).items():
+    state = _state(request)
+    account = _account(state, request.match_info["api_key"])
+    body = await json_body(request)
+    for asset, value in body.items():
         bal = account.balance(str(asset))
         if isinstance(value, dict):
             if "free" in value:
@@ -142,6 +146,8 @@ async def set_balances(request: web.Request) -> web.Response:
         else:
             bal.free = _decimal(value, str(asset))
     account.update_time = now_ms()
+    # Like a deposit on Binance, the new balances reach the user-data stream.
+    state.events.publish(BalanceUpdate(account.api_key, tuple(body), account.update_time))
     return web.json_response(_balances_json(account))
 
 
@@ -154,7 +160,7 @@ async def get_market(request: web.Request) -> web.Response:
 async def set_mid(request: web.Request) -> web.Response:
     state = _state(request)
     sm = _symbol(state, request.match_info["symbol"])
-    body = await _body(request)
+    body = await json_body(request)
     if "mid" not in body:
         raise AdminError("mid is required")
     trades = state.engine.set_mid(sm.spec.symbol, _decimal(body["mid"], "mid"), now_ms())
@@ -164,46 +170,11 @@ async def set_mid(request: web.Request) -> web.Response:
 async def step_market(request: web.Request) -> web.Response:
     state = _state(request)
     sm = _symbol(state, request.match_info["symbol"])
-    steps = int((await _body(request)).get("steps", 1))
+    steps = int((await json_body(request)).get("steps", 1))
     if steps < 0 or steps > 100_000:
         raise AdminError("steps must be between 0 and 100000")
     trades = state.engine.step(sm.spec.symbol, steps, now_ms())
     return web.json_response({**_market_json(sm, 5), "fills": [t.admin_json() for t in trades]})
-
-
-async def add_fault(request: web.Request) -> web.Response:
-    state = _state(request)
-    body = await _body(request)
-    try:
-        fault = state.faults.add(
-            str(body.get("kind", "")),
-            str(body.get("method", "*")),
-            str(body.get("path", "")),
-            times=int(body.get("times", 1)),
-            api_key=body.get("api_key"),
-            retry_after_s=int(body.get("retry_after_s", 60)),
-            hang_s=float(body.get("hang_s", 3600.0)),
-            delay_s=float(body.get("delay_s", 1.0)),
-            body=body.get("body"),
-        )
-    except (TypeError, ValueError) as err:
-        raise AdminError(str(err)) from None
-    return web.json_response(fault.to_json(), status=201)
-
-
-async def list_faults(request: web.Request) -> web.Response:
-    return web.json_response([f.to_json() for f in _state(request).faults.list()])
-
-
-async def clear_faults(request: web.Request) -> web.Response:
-    cleared = _state(request).faults.clear(request.query.get("api_key"))
-    return web.json_response({"cleared": cleared})
-
-
-async def delete_fault(request: web.Request) -> web.Response:
-    if not _state(request).faults.remove(int(request.match_info["fault_id"])):
-        raise AdminError("unknown fault", status=404)
-    return web.json_response({"cleared": 1})
 
 
 def _filtered_symbols(state: PaperState, request: web.Request) -> list[str]:
@@ -270,10 +241,6 @@ def add_routes(app: web.Application) -> None:
     r.add_get(f"{PREFIX}/market/{{symbol}}", get_market)
     r.add_post(f"{PREFIX}/market/{{symbol}}/mid", set_mid)
     r.add_post(f"{PREFIX}/market/{{symbol}}/step", step_market)
-    r.add_post(f"{PREFIX}/faults", add_fault)
-    r.add_get(f"{PREFIX}/faults", list_faults)
-    r.add_delete(f"{PREFIX}/faults", clear_faults)
-    r.add_delete(f"{PREFIX}/faults/{{fault_id}}", delete_fault)
     r.add_get(f"{PREFIX}/orders", dump_orders)
     r.add_get(f"{PREFIX}/trades", dump_trades)
     r.add_get(f"{PREFIX}/requests", request_counts)

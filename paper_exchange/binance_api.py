@@ -15,8 +15,8 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from paper_exchange import errors, signing
-from paper_exchange.accounts import Account, valid_key_format
-from paper_exchange.engine import new_client_order_id
+from paper_exchange.accounts import Account
+from paper_exchange.binance_auth import authenticate
 from paper_exchange.market import SymbolMarket, exchange_info_symbol
 from paper_exchange.models import Order
 from paper_exchange.numbers import ZERO, fmt8
@@ -46,24 +46,12 @@ async def read_params(request: web.Request) -> tuple[Params, str, str]:
 
 async def signed(request: web.Request) -> tuple[Account, Params]:
     """Authenticate a SIGNED request: -2014/-2015 key, -1102/-1022 signature, -1021 time."""
-    state = _state(request)
-    api_key = request.headers.get("X-MBX-APIKEY", "")
-    if not valid_key_format(api_key):
-        raise errors.api_key_format_invalid()
-    account = state.accounts.get(api_key)
-    if account is None:
-        raise errors.invalid_api_key()
     params, raw_query, raw_body = await read_params(request)
-    if not params.has("timestamp"):
-        raise errors.mandatory_param("timestamp")
-    signing.verify(account.secret, signing.extract(raw_query, raw_body))
-    cfg = state.config
-    signing.check_timing(
+    account = authenticate(
+        _state(request),
+        request.headers.get("X-MBX-APIKEY", ""),
         params.values,
-        now_ms(),
-        default_window_ms=cfg.recv_window_default_ms,
-        max_window_ms=cfg.recv_window_max_ms,
-        future_tolerance_ms=cfg.future_tolerance_ms,
+        signing.extract(raw_query, raw_body),
     )
     return account, params
 
@@ -306,12 +294,8 @@ async def cancel_order(request: web.Request) -> web.Response:
     order_id, client_id = _order_ref(params)
     cancel_id = params.client_order_id("newClientOrderId")
     now = now_ms()
-    order = state.engine.cancel(account, symbol, order_id, client_id, now)
-    return json_response(order.cancel_json(cancel_id or _cancel_id(), now))
-
-
-def _cancel_id() -> str:
-    return new_client_order_id()
+    order = state.engine.cancel(account, symbol, order_id, client_id, now, cancel_id)
+    return json_response(order.cancel_json(now))
 
 
 async def open_orders(request: web.Request) -> web.Response:
@@ -329,7 +313,7 @@ async def cancel_open_orders(request: web.Request) -> web.Response:
     symbol = params.str_req("symbol")
     now = now_ms()
     cancelled = state.engine.cancel_all(account, symbol, now)
-    return json_response([o.cancel_json(_cancel_id(), now) for o in cancelled])
+    return json_response([o.cancel_json(now) for o in cancelled])
 
 
 def _in_window(ts: int, start: int | None, end: int | None) -> bool:

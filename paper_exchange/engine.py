@@ -29,6 +29,13 @@ from decimal import Decimal
 from paper_exchange import errors, filters
 from paper_exchange.accounts import Account, AccountStore
 from paper_exchange.config import PaperConfig, SymbolSpec
+from paper_exchange.events import (
+    BalanceUpdate,
+    BookUpdate,
+    EventBus,
+    order_update,
+    placement_updates,
+)
 from paper_exchange.market import Level, Market, SymbolMarket
 from paper_exchange.models import Order, Trade
 from paper_exchange.numbers import ZERO, floor_to_step, round_commission
@@ -48,10 +55,18 @@ class Placement:
 
 
 class Engine:
-    def __init__(self, config: PaperConfig, market: Market, accounts: AccountStore) -> None:
+    def __init__(
+        self,
+        config: PaperConfig,
+        market: Market,
+        accounts: AccountStore,
+        events: EventBus | None = None,
+    ) -> None:
         self.config = config
         self.market = market
         self.accounts = accounts
+        # Every order, balance and book change is published here (see events.py).
+        self.events = events or EventBus()
         self.orders: dict[str, list[Order]] = {}
         self.trades: dict[str, list[Trade]] = {}
         self._next_order_id: dict[str, int] = {}
@@ -158,6 +173,8 @@ class Engine:
         trades = [self._fill(account, order, spec, p, q, now_ms, maker=False) for p, q in fills]
         self._finish_taker(account, order, spec, exhausted=_exhausted(levels, fills))
         account.update_time = now_ms
+        self._publish_placement(order, trades, now_ms)
+        self._publish_balances(account, spec, now_ms)
         return Placement(order=order, fills=trades)
 
     def _check_filters(self, account: Account, sm: SymbolMarket, req: OrderRequest) -> None:
@@ -203,14 +220,17 @@ class Engine:
         order_id: int | None,
         client_order_id: str | None,
         now_ms: int,
+        cancel_client_order_id: str | None = None,
     ) -> Order:
+        """``cancel_client_order_id``: the cancel request's own id (Binance's
+        ``newClientOrderId`` of a cancel), generated when not given."""
         try:
             order = self.find(account, symbol, order_id, client_order_id)
         except errors.BinanceError:
             raise errors.unknown_order() from None
         if not order.is_open:
             raise errors.unknown_order()
-        self._cancel(account, order, now_ms)
+        self._cancel(account, order, now_ms, cancel_client_order_id)
         return order
 
     def cancel_all(self, account: Account, symbol: str, now_ms: int) -> list[Order]:
@@ -222,18 +242,26 @@ class Engine:
             self._cancel(account, order, now_ms)
         return open_orders
 
-    def _cancel(self, account: Account, order: Order, now_ms: int) -> None:
+    def _cancel(
+        self, account: Account, order: Order, now_ms: int, cancel_id: str | None = None
+    ) -> None:
         order.status = "CANCELED"
         order.update_time = now_ms
-        self._release(account, order, self.symbol_market(order.symbol).spec)
+        order.cancel_client_order_id = cancel_id or new_client_order_id()
+        spec = self.symbol_market(order.symbol).spec
+        self._release(account, order, spec)
         account.update_time = now_ms
+        self._publish_order(order, "CANCELED", now_ms)
+        self._publish_balances(account, spec, now_ms)
 
     # ---- market moves --------------------------------------------------------------
 
     def set_mid(self, symbol: str, mid: Decimal, now_ms: int) -> list[Trade]:
         sm = self.symbol_market(symbol)
         sm.set_mid(mid)
-        return self._fill_resting(sm, now_ms)
+        trades = self._fill_resting(sm, now_ms)
+        self.events.publish(BookUpdate(symbol))
+        return trades
 
     def step(self, symbol: str, steps: int, now_ms: int) -> list[Trade]:
         sm = self.symbol_market(symbol)
@@ -241,6 +269,9 @@ class Engine:
         for _ in range(steps):
             sm.step()
             trades.extend(self._fill_resting(sm, now_ms))
+            # Per step, not per call: a diff-depth stream must see every intermediate
+            # book to list every level that changed in between.
+            self.events.publish(BookUpdate(symbol))
         return trades
 
     def _fill_resting(self, sm: SymbolMarket, now_ms: int) -> list[Trade]:
@@ -254,13 +285,28 @@ class Engine:
             account = self.accounts.get(order.api_key)
             if account is None:
                 continue
-            trades.append(
-                self._fill(account, order, sm.spec, order.price, order.remaining, now_ms, True)
-            )
+            trade = self._fill(account, order, sm.spec, order.price, order.remaining, now_ms, True)
+            trades.append(trade)
             order.status = "FILLED"
             self._release(account, order, sm.spec)
             account.update_time = now_ms
+            self._publish_order(order, "TRADE", now_ms, trade)
+            self._publish_balances(account, sm.spec, now_ms)
         return trades
+
+    # ---- events --------------------------------------------------------------------
+
+    def _publish_order(
+        self, order: Order, execution_type: str, now_ms: int, trade: Trade | None = None
+    ) -> None:
+        self.events.publish(order_update(order, execution_type, now_ms, trade))
+
+    def _publish_placement(self, order: Order, trades: list[Trade], now_ms: int) -> None:
+        for update in placement_updates(order, trades, now_ms):
+            self.events.publish(update)
+
+    def _publish_balances(self, account: Account, spec: SymbolSpec, now_ms: int) -> None:
+        self.events.publish(BalanceUpdate(account.api_key, (spec.base, spec.quote), now_ms))
 
     # ---- settlement ----------------------------------------------------------------
 

@@ -13,6 +13,8 @@ Kinds, and what the venue does with the matching request:
 ``accept_then_504``   processes, then answers 504 Gateway Time-out (an HTML body)
 ``accept_then_hang``  processes, then never answers (until ``hang_s`` or shutdown)
 
+Faults of WebSocket streams (``stream_*`` kinds) live in :mod:`paper_exchange.stream_faults`.
+
 A fault may be limited to one API key (the dialect's key header: ``X-MBX-APIKEY``,
 ``X-BM-KEY``, ``X-CS-APIKEY``); ``body`` overrides the JSON body of the ``http_*`` kinds
 (each dialect's own error body otherwise).
@@ -21,6 +23,7 @@ A fault may be limited to one API key (the dialect's key header: ``X-MBX-APIKEY`
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,9 +83,10 @@ class Fault:
 
 
 class FaultRegistry:
-    def __init__(self) -> None:
+    def __init__(self, ids: Iterator[int] | None = None) -> None:
         self._faults: list[Fault] = []
-        self._ids = itertools.count(1)
+        # Shared with the stream faults, so a fault id names one fault of either kind.
+        self._ids = ids if ids is not None else itertools.count(1)
 
     def add(
         self,

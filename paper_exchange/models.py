@@ -81,6 +81,8 @@ class Order:
     update_time: int = 0
     locked: Decimal = ZERO
     trades: list[Trade] = field(default_factory=list)
+    # The id of the request that canceled it (Binance: the cancel's newClientOrderId).
+    cancel_client_order_id: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -140,14 +142,14 @@ class Order:
             "selfTradePreventionMode": self.stp_mode,
         }
 
-    def cancel_json(self, cancel_client_order_id: str, transact_time: int) -> dict[str, Any]:
+    def cancel_json(self, transact_time: int) -> dict[str, Any]:
         """``DELETE /api/v3/order``: ``clientOrderId`` is the cancel's own id."""
         return {
             "symbol": self.symbol,
             "origClientOrderId": self.client_order_id,
             "orderId": self.order_id,
             "orderListId": -1,
-            "clientOrderId": cancel_client_order_id,
+            "clientOrderId": self.cancel_client_order_id or "",
             "transactTime": transact_time,
             **self._state(),
             "selfTradePreventionMode": self.stp_mode,

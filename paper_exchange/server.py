@@ -18,7 +18,15 @@ from types import TracebackType
 
 from aiohttp import web
 
-from paper_exchange import admin_api, binance_api, bitmart_api, coinstore_api
+from paper_exchange import (
+    admin_api,
+    admin_faults,
+    binance_api,
+    bitmart_api,
+    coinstore_api,
+    market_streams,
+    ws_api,
+)
 from paper_exchange.coinstore_errors import COINSTORE
 from paper_exchange.config import PaperConfig, SymbolSpec, default_symbols
 from paper_exchange.middleware import BINANCE, Dialect, dialect_middleware
@@ -70,7 +78,10 @@ async def _random_walk(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _release_hangs(app: web.Application) -> None:
-    app[STATE_KEY].shutdown.set()
+    state = app[STATE_KEY]
+    state.shutdown.set()
+    # Open WebSockets would hold the shutdown until its timeout (a stalled one forever).
+    state.streams.drop_all()
 
 
 def create_app(config: PaperConfig | None = None) -> web.Application:
@@ -81,7 +92,11 @@ def create_app(config: PaperConfig | None = None) -> web.Application:
     app[WEIGHT_LEDGER_KEY] = state.weights  # for weights.charge_weight (other transports)
     for add_routes in DIALECT_ROUTES:
         add_routes(app)
+    # Binance's WebSocket API and market streams, on the same port as its REST API.
+    ws_api.add_routes(app)
+    market_streams.add_routes(app)
     admin_api.add_routes(app)
+    admin_faults.add_routes(app)
     app.cleanup_ctx.append(_random_walk)
     app.on_shutdown.append(_release_hangs)
     return app

@@ -139,6 +139,9 @@ WITH prior AS (
                          THEN coalesce(o.closed_at, now()) ELSE o.closed_at END
     FROM prior
     WHERE o.id = prior.id
+      -- No status (a stream's trade event): the fills alone. order_status_rank(NULL)
+      -- is the terminal rank, so without this the row would get a NULL status.
+      AND %(status)s::order_status IS NOT NULL
       AND NOT order_status_is_terminal(prior.status)
       AND order_status_rank(%(status)s::order_status) >= order_status_rank(prior.status)
       -- Sub-statements of one WITH run in no fixed order; reading `retired` here makes

@@ -64,9 +64,11 @@ async def _assert_books_match_the_venue(
     worker: WorkerHarness, account: PaperAccount, order_ids: list[UUID]
 ) -> None:
     ours = sorted(
-        (str(trade_id), D(price), D(amount))
-        for order_id in order_ids
-        for trade_id, price, amount in await _fills(worker, order_id)
+        [
+            (str(trade_id), D(price), D(amount))
+            for order_id in order_ids
+            for trade_id, price, amount in await _fills(worker, order_id)
+        ]
     )
     assert ours == await _venue_trades(worker, account)
     for order_id in order_ids:
@@ -122,13 +124,14 @@ async def test_balances_follow_the_stream_and_ticks_read_them_from_the_database(
     worker: WorkerHarness, paper_account: PaperAccount
 ) -> None:
     client_id, credential_id = await worker.client_with_credential(paper_account)
+    # A live order makes the credential want a stream (streams_wanted).
+    await _resting_buy(worker, client_id, credential_id)
     async with worker.streaming():
         await wait_for(worker.stream_is(credential_id, "live"), 15, "stream live")
         before = dict(await worker.fetch(
             "SELECT asset, total FROM balances WHERE credential_id = %s", credential_id
         ))  # fmt: skip
         assert before, "the gap-closing balance fetch stored a snapshot"
-        await _resting_buy(worker, client_id, credential_id)
         await _fill_it(worker)
 
         async def btc_grew() -> bool:
@@ -151,9 +154,9 @@ async def test_duplicated_and_reordered_events_change_nothing_wrong(
     worker: WorkerHarness, paper_account: PaperAccount
 ) -> None:
     client_id, credential_id = await worker.client_with_credential(paper_account)
+    orders = [await _resting_buy(worker, client_id, credential_id) for _ in range(3)]
     async with worker.streaming():
         await wait_for(worker.stream_is(credential_id, "live"), 15, "stream live")
-        orders = [await _resting_buy(worker, client_id, credential_id) for _ in range(3)]
         await _stream_fault(worker, "stream_duplicate", paper_account.api_key, times=20)
         await _stream_fault(worker, "stream_reorder", paper_account.api_key, times=20)
         await _fill_it(worker)
@@ -167,9 +170,9 @@ async def test_a_dropped_stream_falls_back_to_rest_and_closes_the_gap_on_reconne
     worker: WorkerHarness, paper_account: PaperAccount
 ) -> None:
     client_id, credential_id = await worker.client_with_credential(paper_account)
+    order_id = await _resting_buy(worker, client_id, credential_id)
     async with worker.streaming():
         await wait_for(worker.stream_is(credential_id, "live"), 15, "stream live")
-        order_id = await _resting_buy(worker, client_id, credential_id)
         # The stream stalls (pings unanswered) while the order fills: no event arrives.
         await _stream_fault(worker, "stream_stall", paper_account.api_key, stall_s=30)
         await _fill_it(worker)
