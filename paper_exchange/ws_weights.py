@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from paper_exchange.weights import charge_weight
+
 # Opening a WebSocket API connection (/ws-api/v3).
 WS_API_CONNECT = 2
 # WebSocket API methods the paper exchange serves; "v3/" prefixes are stripped first.
@@ -33,10 +35,11 @@ def ws_api_method_weight(method: str) -> int:
 
 
 def charge_ws(request: web.Request, weight: int) -> int | None:
-    """Charge ``weight`` for a WebSocket connection or WebSocket API request.
+    """Charge ``weight`` for a WebSocket connection or WebSocket API request to the
+    client's IP, on the same per-IP ledger as REST (so benchmarks count streams too).
 
     Returns the IP's used weight in the current minute (for the WebSocket API's
-    ``rateLimits``), or None while WebSocket weight is not counted.
+    ``rateLimits``). Counted, never refused: with enforcement on, a REST request over
+    the limit is refused, a WebSocket frame is not (the paper exchange's simplification).
     """
-    del request, weight  # not counted yet: the lead wires this to weights.py
-    return None
+    return charge_weight(request.app, request.remote or "unknown", weight).used_1m

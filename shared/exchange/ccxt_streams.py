@@ -79,32 +79,99 @@ class _CcxtStream:
 
 
 class CcxtUserStream(_CcxtStream):
-    """shared.exchange.streams.UserStream over ccxt.pro."""
+    """shared.exchange.streams.UserStream over ccxt.pro.
+
+    ccxt.pro resolves a waiting watch_* with the first event of a burst; the events after
+    it land in its caches with nobody waiting, and a later watch_* would wait for the
+    next burst. So each next_* first returns what the cache holds that it has not handed
+    out (orders whose state changed, trades not seen, assets that changed) and only waits
+    when there is nothing.
+    """
+
+    def __init__(self, client: ccxt_pro.Exchange, *, venue: str, rest: ccxt_async.Exchange):
+        super().__init__(client, venue=venue, rest=rest)
+        self._order_states: dict[str, tuple[Any, ...]] = {}
+        self._trades_seen: set[str] = set()
+        self._balances_seen: dict[str, tuple[Any, ...]] = {}
 
     async def subscribe(self) -> None:
         await self._borrow_markets()
         # Binance spot: the WebSocket API's userDataStream.subscribe.signature; ccxt's
         # watch_* reuse the subscription.
-        await self._guard(self.client.authenticate())
+        try:
+            await self._guard(self.client.authenticate())
+        except KeyError as exc:
+            # ccxt 4.5 turns a refused subscription into KeyError('spot') raised while it
+            # cleans up; the venue's refusal is the exception's context.
+            refusal = exc.__context__
+            if isinstance(refusal, ccxt.BaseError):
+                raise classify_ccxt_error(refusal, sends_order=False, venue=self.venue) from None
+            raise
 
     async def next_orders(self) -> list[ExchangeOrder]:
-        raw: list[dict[str, Any]] = await self._guard(self.client.watch_orders())
-        return [parse_order(order) for order in raw]
+        while True:
+            changed = self._changed_orders()
+            if changed:
+                return changed
+            await self._guard(self.client.watch_orders())
 
     async def next_trades(self) -> list[Trade]:
-        raw: list[dict[str, Any]] = await self._guard(self.client.watch_my_trades())
-        return [_trade_with_client_id(trade) for trade in raw]
+        while True:
+            new = self._new_trades()
+            if new:
+                return new
+            await self._guard(self.client.watch_my_trades())
 
     async def next_balances(self) -> BalanceUpdate:
-        raw: dict[str, Any] = await self._guard(self.client.watch_balance())
+        while True:
+            update = self._changed_balances()
+            if update is not None:
+                return update
+            await self._guard(self.client.watch_balance())
+
+    def _changed_orders(self) -> list[ExchangeOrder]:
+        cached: list[dict[str, Any]] = list(self.client.orders or [])
+        changed = []
+        for raw in cached:
+            state = (raw.get("status"), raw.get("filled"), raw.get("clientOrderId"))
+            key = str(raw.get("id"))
+            if self._order_states.get(key) != state:
+                self._order_states[key] = state
+                changed.append(parse_order(raw))
+        _forget_all_but(self._order_states, {str(raw.get("id")) for raw in cached})
+        return changed
+
+    def _new_trades(self) -> list[Trade]:
+        cached: list[dict[str, Any]] = list(self.client.myTrades or [])
+        new = [raw for raw in cached if str(raw.get("id")) not in self._trades_seen]
+        # Only ids ccxt still caches can come back: the seen set stays as small as its cache.
+        self._trades_seen = {str(raw.get("id")) for raw in cached}
+        return [_trade_with_client_id(raw) for raw in new]
+
+    def _changed_balances(self) -> BalanceUpdate | None:
+        raw: dict[str, Any] = (getattr(self.client, "balance", None) or {}).get("spot") or {}
+        assets = parse_balance(raw)
+        changed = {
+            asset: balance
+            for asset, balance in assets.items()
+            if self._balances_seen.get(asset) != (balance.free, balance.used, balance.total)
+        }
+        if not changed:
+            return None
+        for asset, balance in changed.items():
+            self._balances_seen[asset] = (balance.free, balance.used, balance.total)
         stamp = raw.get("timestamp")
         at = (
             datetime.fromtimestamp(stamp / 1000, UTC)
             if isinstance(stamp, int | float)
             else datetime.now(UTC)
         )
-        # ccxt merges every balance event into one dict: it holds the assets events named.
-        return BalanceUpdate(parse_balance(raw), at)
+        return BalanceUpdate(changed, at)
+
+
+def _forget_all_but(states: dict[str, tuple[Any, ...]], keep: set[str]) -> None:
+    for key in [key for key in states if key not in keep]:
+        del states[key]
 
 
 def _trade_with_client_id(raw: dict[str, Any]) -> Trade:
