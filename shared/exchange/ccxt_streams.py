@@ -203,7 +203,11 @@ class CcxtBookStream(_CcxtStream):
     async def next_book(self, symbol: str) -> OrderBook:
         await self._borrow_markets()
         tickers: dict[str, Any] = await self._guard(self.client.watch_bids_asks([symbol]))
-        raw = tickers.get(symbol) or {}
+        # The newest top of book ccxt holds: updates after the one that woke us (a burst)
+        # are in its cache, not in what the watch returned.
+        raw = (
+            (getattr(self.client, "bidsasks", None) or {}).get(symbol) or tickers.get(symbol) or {}
+        )
         bid, ask = raw.get("bid"), raw.get("ask")
         book = {
             "bids": [[bid, raw.get("bidVolume") or 0]] if bid is not None else [],
