@@ -17,11 +17,12 @@ from shared.errors import MigrationError
 EXPECTED_TABLES = {
     "clients", "api_tokens", "exchange_credentials", "bots", "orders", "order_events",
     "fills", "balances", "balance_refreshes", "kill_switches", "venues", "schema_migrations",
-    "procrastinate_jobs", "procrastinate_events", "procrastinate_workers",
+    "procrastinate_jobs", "procrastinate_events", "procrastinate_workers", "user_streams",
+    "stream_workers",
 }  # fmt: skip
 EXPECTED_OPS_VIEWS = {
     "queue_overview", "stuck_jobs", "failed_jobs", "order_pipeline", "engaged_kill_switches",
-    "bots",
+    "bots", "user_streams",
 }  # fmt: skip
 
 

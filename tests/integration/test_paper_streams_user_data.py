@@ -185,11 +185,16 @@ async def test_ping_time_unsubscribe_and_one_subscription_per_account(
     paper_account: PaperAccount, paper_client: Any
 ) -> None:
     async with raw_socket(ws_url(paper_account, "/ws-api/v3")) as ws:
-        assert await ws.request({"id": 1, "method": "ping"}) == {
+        pong = await ws.request({"id": 1, "method": "ping"})
+        assert {k: pong[k] for k in ("id", "status", "result")} == {
             "id": 1,
             "status": 200,
             "result": {},
         }
+        # Binance's default returnRateLimits: the IP's weight this minute, counted with REST.
+        (limit,) = pong["rateLimits"]
+        assert (limit["rateLimitType"], limit["limit"]) == ("REQUEST_WEIGHT", 6000)
+        assert limit["count"] >= 3  # the connection (2) and this ping (1) at least
         server_time = (await ws.request({"id": 2, "method": "time"}))["result"]["serverTime"]
         assert abs(server_time - await paper_client.fetch_time()) < 5000
         assert (await ws.request(signed_subscribe(paper_account, 3)))["result"] == {
@@ -206,7 +211,7 @@ async def test_ping_time_unsubscribe_and_one_subscription_per_account(
         ended = await ws.request(
             {"id": 7, "method": "userDataStream.unsubscribe", "params": {"subscriptionId": 0}}
         )
-        assert ended == {"id": 7, "status": 200, "result": {}}
+        assert (ended["id"], ended["status"], ended["result"]) == (7, 200, {})
         terminated = await ws.receive()
         assert terminated["subscriptionId"] == 0
         assert terminated["event"]["e"] == "eventStreamTerminated"

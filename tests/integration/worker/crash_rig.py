@@ -28,6 +28,11 @@ class Rig:
     procs: list[WorkerProcess] = field(default_factory=list)
 
     def start(self, paper_url: str | None = None, **extra_env: str) -> WorkerProcess:
+        """A worker process. User-data streams are off unless `TRADEBRIDGE_STREAM_VENUES`
+        says otherwise: the crash tests pin down the REST recovery paths (a live stream
+        would settle the order before the crash they stage); test_stream_takeover.py
+        kills workers with streams on."""
+        extra_env = {"TRADEBRIDGE_STREAM_VENUES": "", **extra_env}
         env = worker_env(
             self.db_url, paper_url or self.worker.paper.url, self.worker.keys, **extra_env
         )

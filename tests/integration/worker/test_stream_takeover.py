@@ -15,6 +15,7 @@ from tests.integration.worker.crash_rig import Rig
 pytestmark = pytest.mark.slow
 
 SYMBOL = "BTCUSDT"
+STREAMS_ON = {"TRADEBRIDGE_STREAM_VENUES": "binance"}
 
 
 async def test_a_killed_stream_owner_is_replaced_and_the_fills_land_once(rig: Rig) -> None:
@@ -34,7 +35,7 @@ async def test_a_killed_stream_owner_is_replaced_and_the_fills_land_once(rig: Ri
         for _ in range(3)
     ]
     # Default lease timings: the takeover time measured is the product's.
-    procs = [rig.start(), rig.start()]
+    procs = [rig.start(**STREAMS_ON), rig.start(**STREAMS_ON)]
     for order_id in order_ids:
         await rig.wait(worker.status_is(order_id, "open"), 30, "order open")
     await rig.wait(worker.stream_is(credential_id, "live"), 30, "stream live")
@@ -76,3 +77,35 @@ async def test_a_killed_stream_owner_is_replaced_and_the_fills_land_once(rig: Ri
         "SELECT takeovers FROM user_streams WHERE credential_id = %s", credential_id
     )
     assert rows[0][0] >= 1
+
+
+async def test_killed_while_the_send_hangs_after_the_stream_wrote_the_fill(rig: Rig) -> None:
+    """`accept_then_hang` with streams on: the venue fills the order and never answers the
+    send, but the user-data stream reports the fill. The worker is killed with the send
+    still pending; its replacement finds the order filled (by the stream) and sends
+    nothing again."""
+    worker = rig.worker
+    client_id, credential_id = await worker.client_with_credential(rig.account)
+    first = rig.start(**STREAMS_ON)
+    # A resting order first, so the credential has a stream before the market order.
+    mid = D(str((await worker.paper.market(SYMBOL))["mid"]))
+    await worker.submit(
+        client_id, credential_id, type=OrderType.LIMIT, side=OrderSide.BUY, amount="0.002",
+        price=str((mid * D("0.9")).quantize(D("0.01"))),
+    )  # fmt: skip
+    await rig.wait(worker.stream_is(credential_id, "live"), 30, "stream live")
+    await worker.paper.inject_fault("accept_then_hang", api_key=rig.account.api_key, hang_s=30)
+    order_id = await worker.submit(client_id, credential_id, amount="0.003")
+
+    async def filled_by_stream() -> bool:
+        rows = await worker.fetch(
+            "SELECT via FROM order_events WHERE order_id = %s AND to_status = 'filled'", order_id
+        )
+        return rows == [("stream",)]
+
+    await rig.wait(filled_by_stream, 30, "the fill written from the stream")
+    first.kill()
+    rig.start(**STREAMS_ON)
+    order = await rig.assert_recovered(order_id)
+    assert order["filled"] == D("0.003")
+    assert await rig.order_posts() == 2  # the resting order and this one, each once
