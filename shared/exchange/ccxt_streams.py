@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -21,6 +22,7 @@ import aiohttp
 import ccxt
 import ccxt.async_support as ccxt_async
 import ccxt.pro as ccxt_pro
+import structlog
 
 from shared.exchange.ccxt_parsing import parse_balance, parse_order, parse_order_book, parse_trade
 from shared.exchange.errors import TransientExchangeError, classify_ccxt_error
@@ -28,6 +30,7 @@ from shared.exchange.streams import BalanceUpdate
 from shared.exchange.types import ExchangeOrder, OrderBook, Trade
 
 T = TypeVar("T")
+log = structlog.get_logger(__name__)
 
 # How often the client pings, and how many pongs it may miss before it calls the
 # connection dead: a stalled stream is noticed within about keepAlive x misses.
@@ -115,13 +118,6 @@ class CcxtUserStream(_CcxtStream):
                 return changed
             await self._guard(self.client.watch_orders())
 
-    async def next_trades(self) -> list[Trade]:
-        while True:
-            new = self._new_trades()
-            if new:
-                return new
-            await self._guard(self.client.watch_my_trades())
-
     async def next_balances(self) -> BalanceUpdate:
         while True:
             update = self._changed_balances()
@@ -130,15 +126,26 @@ class CcxtUserStream(_CcxtStream):
             await self._guard(self.client.watch_balance())
 
     def _changed_orders(self) -> list[ExchangeOrder]:
+        """Orders whose state changed since the last call, each with the trades that
+        arrived for it since then: a status and the fills behind it are written together
+        (one event carries both: ccxt caches the trade, then the order)."""
+        new_trades: dict[str, list[Trade]] = {}
+        for trade in self._new_trades():
+            new_trades.setdefault(trade.order_id or "", []).append(trade)
         cached: list[dict[str, Any]] = list(self.client.orders or [])
         changed = []
         for raw in cached:
-            state = (raw.get("status"), raw.get("filled"), raw.get("clientOrderId"))
             key = str(raw.get("id"))
-            if self._order_states.get(key) != state:
+            state = (raw.get("status"), raw.get("filled"), raw.get("clientOrderId"))
+            trades = new_trades.pop(key, [])
+            if self._order_states.get(key) != state or trades:
                 self._order_states[key] = state
-                changed.append(parse_order(raw))
+                order = parse_order(raw)
+                changed.append(dataclasses.replace(order, trades=(*order.trades, *trades)))
         _forget_all_but(self._order_states, {str(raw.get("id")) for raw in cached})
+        for order_id, orphans in new_trades.items():
+            # Its order left ccxt's cache (a long gap): the REST gap close fetches them.
+            log.warning("stream trades without their order", order=order_id, trades=len(orphans))
         return changed
 
     def _new_trades(self) -> list[Trade]:

@@ -6,8 +6,8 @@ path. A stream instance is one connection's life: after an error the caller clos
 and asks for a new one, and closes the gap with REST before trusting it again.
 
 Every `next_*` call waits for what arrived since the previous call (never misses a
-change in between: order updates come as each order's latest state, trades and
-balance changes each once) and raises shared.exchange.errors' classes when the stream
+change in between: order updates come as each order's latest state with its new
+trades, balance changes once each) and raises shared.exchange.errors' classes when the stream
 breaks, exactly as REST calls do.
 """
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from shared.exchange.types import AssetBalance, ExchangeOrder, OrderBook, Trade
+from shared.exchange.types import AssetBalance, ExchangeOrder, OrderBook
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +39,9 @@ class UserStream(Protocol):
 
     async def next_orders(self) -> list[ExchangeOrder]:
         """Orders that changed since the last call, each in its latest state (status,
-        cumulative fill). Trades come from next_trades."""
-        ...
-
-    async def next_trades(self) -> list[Trade]:
-        """The credential's trades since the last call, each once."""
+        cumulative fill) with the trades that arrived for it since then in `trades`: the
+        worker writes a status and the fills behind it in one statement, so a stream that
+        breaks between the two cannot leave an order filled without its fills."""
         ...
 
     async def next_balances(self) -> BalanceUpdate: ...

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from psycopg import AsyncConnection
 
-from shared.db.statements import execute, fetch_all, fetch_one, fetch_value
+from shared.db.statements import execute, fetch_all, fetch_one, fetch_value, fetch_values
 from shared.domain import CredentialEnvironment, KillSwitchScope, OrderStatus
 from shared.exchange.types import ExchangeOrder, Trade
 from shared.repositories.orders import Order
@@ -330,3 +330,22 @@ async def orders_by_client_order_ids(
         client_order_ids=list(client_order_ids),
     )
     return {row.client_order_id: row for row in rows}
+
+
+async def orders_missing_fills(
+    conn: AsyncConnection[Any], credential_id: UUID, *, within_s: float
+) -> list[Order]:
+    """The credential's orders (changed within `within_s`) whose fills add up to less
+    than their filled amount."""
+    return await fetch_all(
+        conn, Order, "pipeline_orders_missing_fills", credential_id=credential_id,
+        within_s=within_s,
+    )  # fmt: skip
+
+
+async def credentials_missing_fills(
+    conn: AsyncConnection[Any], *, within_s: float, min_age_s: float
+) -> list[UUID]:
+    return await fetch_values(
+        conn, "pipeline_credentials_missing_fills", within_s=within_s, min_age_s=min_age_s
+    )

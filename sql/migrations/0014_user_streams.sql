@@ -61,3 +61,7 @@ SELECT s.credential_id,
 FROM user_streams s
 JOIN exchange_credentials c ON c.id = s.credential_id
 ORDER BY s.state <> 'live', c.exchange, s.credential_id;
+
+-- Orders with fills changed lately, for the missing-fills repair (an order whose fills add
+-- up to less than its filled amount: a trade lost on its way in, on any path).
+CREATE INDEX orders_recently_filled_idx ON orders (updated_at) WHERE filled_amount > 0;

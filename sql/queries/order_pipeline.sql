@@ -302,3 +302,32 @@ SELECT
 FROM orders o
 WHERE o.credential_id = %(credential_id)s
   AND o.client_order_id = ANY(%(client_order_ids)s::text[]);
+
+-- name: pipeline_orders_missing_fills
+-- The credential's orders, changed within `within_s`, whose fills add up to less than
+-- the filled amount the venue reported (a trade lost on its way in: a stream broken
+-- between events, say). Not locked: the repair's writes are forward-only.
+SELECT
+    o.id, o.client_id, o.credential_id, o.bot_id, o.source, o.bot_tick, o.bot_leg, o.symbol,
+    o.side, o.type, o.time_in_force, o.amount, o.price, o.idempotency_key, o.client_order_id,
+    o.exchange_order_id, o.status, o.filled_amount, o.remaining_amount, o.avg_fill_price,
+    o.attempts, o.last_error_code, o.last_error_message, o.reject_reason,
+    o.cancel_requested_at, o.submitted_at, o.closed_at, o.created_at, o.updated_at
+FROM orders o
+WHERE o.filled_amount > 0
+  AND o.updated_at > now() - make_interval(secs => %(within_s)s)
+  AND o.credential_id = %(credential_id)s
+  AND o.exchange_order_id IS NOT NULL
+  AND o.filled_amount > coalesce((SELECT sum(f.amount) FROM fills f WHERE f.order_id = o.id), 0)
+ORDER BY o.id;
+
+-- name: pipeline_credentials_missing_fills
+-- For the reconciliation sweep: credentials with an order missing fills (as above) that
+-- has been so for `min_age_s` at least (a stream's fill is written within milliseconds).
+SELECT DISTINCT o.credential_id
+FROM orders o
+WHERE o.filled_amount > 0
+  AND o.updated_at > now() - make_interval(secs => %(within_s)s)
+  AND o.updated_at < now() - make_interval(secs => %(min_age_s)s)
+  AND o.exchange_order_id IS NOT NULL
+  AND o.filled_amount > coalesce((SELECT sum(f.amount) FROM fills f WHERE f.order_id = o.id), 0);

@@ -17,11 +17,13 @@ from shared.domain import OrderStatus
 from shared.exchange.errors import ExchangeCallError
 from shared.exchange.protocol import ExchangeAdapter
 from shared.exchange.types import ExchangeOrder, Trade
+from shared.repositories.order_pipeline import orders_missing_fills
 from shared.repositories.orders import Order
 from worker.context import WorkerContext
 from worker.orders.state import (
     NothingToDo,
     apply_venue_order,
+    apply_venue_trades,
     lock_live_orders_of_credential,
     lock_order,
     venue_denies_order,
@@ -30,6 +32,8 @@ from worker.orders.venue_calls import fetch_with_trades, settle_s, trades_if_fil
 from worker.retry import RetryLater, backoff_s
 
 log = structlog.get_logger(__name__)
+# How far back the gap close looks for orders missing fills.
+MISSING_FILLS_WITHIN_S = 24 * 3600.0
 
 
 async def reconcile_order(
@@ -82,16 +86,21 @@ async def close_gap(
     job_id: int | None = None,
     progress: _Progress | None = None,
 ) -> int:
-    """Bring every open order of the credential up to the venue's view (REST); how many
+    """Bring every open order of the credential up to the venue's view (REST), and fetch
+    the trades of any recent order whose fills fall short of its filled amount; how many
     changed status. Raises a venue error: a user-data stream runs this after each
     (re)connect and must not trust itself before it succeeded."""
     progress = progress or _Progress()
     async with transaction(ctx.pool) as conn:
         orders = await lock_live_orders_of_credential(conn, credential_id)
-        if not orders:
+        missing_fills = await orders_missing_fills(
+            conn, credential_id, within_s=MISSING_FILLS_WITHIN_S
+        )
+        if not orders and not missing_fills:
             return 0
         credential = await ctx.vault.open(conn, credential_id)
     adapter = ctx.adapters.for_credential(credential)
+    await _fetch_missing_fills(ctx, adapter, missing_fills)
 
     by_symbol: dict[str, list[Order]] = defaultdict(list)
     for order in orders:
@@ -114,6 +123,21 @@ async def close_gap(
                 status = await _apply(ctx, order, *found, job_id=job_id)
             progress.changed += status is not order.status
     return progress.changed
+
+
+async def _fetch_missing_fills(
+    ctx: WorkerContext, adapter: ExchangeAdapter, orders: list[Order]
+) -> None:
+    """Orders whose fills add up to less than their filled amount get their trades from
+    the venue, each written once (a trade lost on its way in, on any path)."""
+    for order in orders:
+        trades = await adapter.fetch_my_trades(
+            order.symbol, exchange_order_id=order.exchange_order_id
+        )
+        ours = [t for t in trades if t.order_id in (None, order.exchange_order_id)]
+        async with ctx.pool.connection() as conn:
+            await apply_venue_trades(conn, order, ours, via="rest")
+        log.info("missing fills fetched", order_id=str(order.id), trades=len(ours))
 
 
 async def _apply(

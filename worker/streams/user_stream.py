@@ -25,7 +25,7 @@ from shared.repositories.streams import StreamReport
 from worker.accounts import BALANCE_TIMEOUT_S, apply_balance_update, fetch_and_store_balances
 from worker.context import WorkerContext
 from worker.orders.reconciliation import close_gap
-from worker.streams.apply import apply_order_updates, apply_trades
+from worker.streams.apply import apply_order_updates
 
 log = structlog.get_logger(__name__)
 
@@ -138,7 +138,6 @@ class CredentialStream:
             await stream.subscribe()
             async with asyncio.TaskGroup() as pumps:
                 pumps.create_task(self._pump_orders(stream))
-                pumps.create_task(self._pump_trades(stream))
                 pumps.create_task(self._pump_balances(stream))
                 # Events already flow (and are applied); now close the gap since the last
                 # event seen, then stop REST polling.
@@ -156,13 +155,8 @@ class CredentialStream:
         while True:
             updates = await stream.next_orders()
             self._count("order", len(updates))
+            self._count("trade", sum(len(update.trades) for update in updates))
             await apply_order_updates(self.ctx.pool, self.credential_id, updates)
-
-    async def _pump_trades(self, stream: UserStream) -> None:
-        while True:
-            trades = await stream.next_trades()
-            self._count("trade", len(trades))
-            await apply_trades(self.ctx.pool, self.credential_id, trades)
 
     async def _pump_balances(self, stream: UserStream) -> None:
         while True:

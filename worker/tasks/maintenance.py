@@ -42,6 +42,9 @@ from worker.tasks._jobs import job_log_context
 log = structlog.get_logger(__name__)
 blueprint = Blueprint()
 ORPHAN_AGE_S = 30
+# How far back the sweep looks for orders missing fills (older ones: the gap close of a
+# stream's next connect looks back a day).
+MISSING_FILLS_SWEEP_S = 600.0
 
 
 # Every 5 s: with the 6 s stall timeout, a lost worker's jobs run again within ~12 s.
@@ -71,20 +74,31 @@ async def retry_stalled_jobs(context: JobContext, timestamp: int) -> int:
 @blueprint.periodic(cron="* * * * * */5", periodic_id="reconcile_sweep")
 @blueprint.task(name="reconcile_sweep", queue=MAINTENANCE_QUEUE, pass_context=True)
 async def reconcile_sweep(context: JobContext, timestamp: int) -> int:
-    """One reconciliation job per credential with open orders not looked at lately."""
+    """One reconciliation job per credential with open orders not looked at lately (and a
+    user-data stream not live), or with a recent order missing fills."""
     ctx = worker_context(context)
     deferred = 0
     async with transaction(ctx.pool) as conn:
-        due = await pipeline.credentials_with_live_orders(
-            conn, min_age_s=ctx.settings.reconcile_interval_s
+        due = {
+            c.credential_id
+            for c in await pipeline.credentials_with_live_orders(
+                conn, min_age_s=ctx.settings.reconcile_interval_s
+            )
+        }
+        # Whatever path their fills took (a stream included): an order whose fills add up
+        # to less than its filled amount gets its trades fetched.
+        due |= set(
+            await pipeline.credentials_missing_fills(
+                conn, within_s=MISSING_FILLS_SWEEP_S, min_age_s=ctx.settings.reconcile_interval_s
+            )
         )
-        for credential in due:
+        for credential_id in sorted(due):
             deferred += await defer_once(
                 ctx.job_app,
                 conn,
                 RECONCILE_CREDENTIAL,
-                queueing_lock=reconcile_queueing_lock(credential.credential_id),
-                credential_id=str(credential.credential_id),
+                queueing_lock=reconcile_queueing_lock(credential_id),
+                credential_id=str(credential_id),
             )
     return deferred
 

@@ -1,6 +1,9 @@
 """A short soak: 500 orders over 4 credentials with random venue faults, run by two
 in-process workers at once (two concurrent `run_worker_async(wait=True)` on the same
-App: two registered procrastinate workers, concurrency 4 each, competing for the jobs), then checked against the venue's books.
+App: two registered procrastinate workers, concurrency 4 each, competing for the jobs),
+with the credentials' user-data streams on (as in production) and faults on those
+streams too (dropped, stalled, duplicated, reordered events), then checked against the
+venue's books.
 
 Test-time settings (as the other worker tests): exchange timeout 1.5 s, settle 1.5 s,
 reconcile interval 0.5 s, breaker reset 2 s (instead of 30 s) so an opened breaker does
@@ -42,6 +45,12 @@ AMOUNTS = {
 TERMINAL = ("filled", "canceled", "expired", "rejected", "failed")
 PRE_VENUE = ("accepted", "submitting", "unknown")
 FAULT_KINDS = ("http_503", "http_429", "accept_then_drop", "accept_then_504", "hang")
+STREAM_FAULTS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("stream_drop", {}),
+    ("stream_stall", {"stall_s": 3}),
+    ("stream_duplicate", {"times": 5}),
+    ("stream_reorder", {"times": 5}),
+)
 # (method, path) of the order endpoints, weighted towards placing.
 FAULT_TARGETS = (
     ("POST", "/api/v3/order"),
@@ -92,6 +101,14 @@ class Soak:
                     extra["hang_s"] = 3
                 account = self.rng.choice(self.accounts)
                 await paper.inject_fault(kind, path, method, api_key=account.api_key, **extra)
+                self.faults[kind] += 1
+            if self.rng.random() < 0.3:
+                kind, extra = self.rng.choice(STREAM_FAULTS)
+                account = self.rng.choice(self.accounts)
+                await paper.admin(
+                    "POST", "/faults",
+                    json={"kind": kind, "stream": "user", "api_key": account.api_key, **extra},
+                )  # fmt: skip
                 self.faults[kind] += 1
             await asyncio.sleep(self.rng.uniform(0.3, 0.8))
 
@@ -185,6 +202,8 @@ async def test_soak_500_orders_with_faults_two_workers(
     soak = Soak(worker, rng, accounts, credentials, dict(mids), dict(mids))
 
     stop_moving = asyncio.Event()
+    streams = worker.streaming()
+    await streams.__aenter__()
     runners = [asyncio.create_task(soak.run_jobs()) for _ in range(2)]
     injector = asyncio.create_task(soak.inject_faults())
     mover = asyncio.create_task(soak.move_mids(stop_moving))
@@ -239,6 +258,7 @@ async def test_soak_500_orders_with_faults_two_workers(
         for runner in runners:
             runner.cancel()
         await asyncio.gather(*runners, injector, mover, return_exceptions=True)
+        await streams.__aexit__(None, None, None)
         for account in accounts:
             await paper.clear_faults(api_key=account.api_key)
     wall_s = time.monotonic() - started
@@ -302,6 +322,15 @@ async def test_soak_500_orders_with_faults_two_workers(
         "SELECT task_name, count(*) FROM procrastinate_jobs WHERE status = 'failed' GROUP BY 1"
     )
     n_jobs, attempts = jobs[0]
+    via = dict(
+        await worker.fetch(
+            "SELECT via, count(*) FROM order_events WHERE kind = 'status_change'"
+            " AND via IS NOT NULL GROUP BY 1"
+        )
+    )
+    stream_stats = (await worker.fetch(
+        "SELECT sum(events), sum(reconnects), sum(fallbacks) FROM user_streams"
+    ))[0]  # fmt: skip
     with capsys.disabled():
         print(
             f"\nsoak: {N_ORDERS} orders, {N_ACCOUNTS} credentials, 2 in-process workers"
@@ -313,6 +342,9 @@ async def test_soak_500_orders_with_faults_two_workers(
             f"\n  cancels deferred: {canceled_early} mid-run, {canceled_late} at the end"
             f"\n  order jobs: {n_jobs}, attempts: {attempts}, retries: {attempts - n_jobs}"
             f"  failed jobs: {failed_jobs}"
+            f"\n  status changes by path: {via}; user-data streams: events, reconnects,"
+            f" fallbacks {stream_stats}"
             f"\n  submitted in {submitted_at:.1f}s, wall time {wall_s:.1f}s"
         )
+    assert via.get("stream", 0) > 0, "the streams wrote nothing: the soak did not test them"
     assert failed_jobs == [], failed_jobs
