@@ -93,8 +93,8 @@ class CcxtUserStream(_CcxtStream):
 
     def __init__(self, client: ccxt_pro.Exchange, *, venue: str, rest: ccxt_async.Exchange):
         super().__init__(client, venue=venue, rest=rest)
-        self._order_states: dict[str, tuple[Any, ...]] = {}
-        self._trades_seen: set[str] = set()
+        self._order_states: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self._trades_seen: set[tuple[str, str]] = set()
         self._balances_seen: dict[str, tuple[Any, ...]] = {}
 
     async def subscribe(self) -> None:
@@ -129,20 +129,23 @@ class CcxtUserStream(_CcxtStream):
         """Orders whose state changed since the last call, each with the trades that
         arrived for it since then: a status and the fills behind it are written together
         (one event carries both: ccxt caches the trade, then the order)."""
-        new_trades: dict[str, list[Trade]] = {}
+        # Venue order ids are unique per symbol only (Binance's are): key by both.
+        new_trades: dict[tuple[str, str], list[Trade]] = {}
         for trade in self._new_trades():
-            new_trades.setdefault(trade.order_id or "", []).append(trade)
+            new_trades.setdefault((trade.symbol, trade.order_id or ""), []).append(trade)
         cached: list[dict[str, Any]] = list(self.client.orders or [])
         changed = []
         for raw in cached:
-            key = str(raw.get("id"))
+            key = (str(raw.get("symbol")), str(raw.get("id")))
             state = (raw.get("status"), raw.get("filled"), raw.get("clientOrderId"))
             trades = new_trades.pop(key, [])
             if self._order_states.get(key) != state or trades:
                 self._order_states[key] = state
                 order = parse_order(raw)
                 changed.append(dataclasses.replace(order, trades=(*order.trades, *trades)))
-        _forget_all_but(self._order_states, {str(raw.get("id")) for raw in cached})
+        _forget_all_but(
+            self._order_states, {(str(raw.get("symbol")), str(raw.get("id"))) for raw in cached}
+        )
         for order_id, orphans in new_trades.items():
             # Its order left ccxt's cache (a long gap): the REST gap close fetches them.
             log.warning("stream trades without their order", order=order_id, trades=len(orphans))
@@ -150,9 +153,9 @@ class CcxtUserStream(_CcxtStream):
 
     def _new_trades(self) -> list[Trade]:
         cached: list[dict[str, Any]] = list(self.client.myTrades or [])
-        new = [raw for raw in cached if str(raw.get("id")) not in self._trades_seen]
+        new = [raw for raw in cached if _trade_key(raw) not in self._trades_seen]
         # Only ids ccxt still caches can come back: the seen set stays as small as its cache.
-        self._trades_seen = {str(raw.get("id")) for raw in cached}
+        self._trades_seen = {_trade_key(raw) for raw in cached}
         return [_trade_with_client_id(raw) for raw in new]
 
     def _changed_balances(self) -> BalanceUpdate | None:
@@ -176,7 +179,14 @@ class CcxtUserStream(_CcxtStream):
         return BalanceUpdate(changed, at)
 
 
-def _forget_all_but(states: dict[str, tuple[Any, ...]], keep: set[str]) -> None:
+def _trade_key(raw: dict[str, Any]) -> tuple[str, str]:
+    """Trade ids, like order ids, are unique per symbol only."""
+    return (str(raw.get("symbol")), str(raw.get("id")))
+
+
+def _forget_all_but(
+    states: dict[tuple[str, str], tuple[Any, ...]], keep: set[tuple[str, str]]
+) -> None:
     for key in [key for key in states if key not in keep]:
         del states[key]
 
