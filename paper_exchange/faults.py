@@ -23,9 +23,9 @@ A fault may be limited to one API key (the dialect's key header: ``X-MBX-APIKEY`
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 FAULT_KINDS = frozenset(
     {
@@ -82,12 +82,54 @@ class Fault:
         }
 
 
-class FaultRegistry:
+class PendingFault(Protocol):
+    id: int
+    times: int
+    hits: int
+    api_key: str | None
+
+
+F = TypeVar("F", bound=PendingFault)
+
+
+class PendingFaults(Generic[F]):
+    """Faults waiting for the requests (or stream events) they hit, each used `times`
+    times, then gone; listed, removed and cleared by the admin API."""
+
     def __init__(self, ids: Iterator[int] | None = None) -> None:
-        self._faults: list[Fault] = []
-        # Shared with the stream faults, so a fault id names one fault of either kind.
+        self._faults: list[F] = []
+        # Shared between the REST and stream faults: a fault id names one of either kind.
         self._ids = ids if ids is not None else itertools.count(1)
 
+    def _consume(self, hits: Callable[[F], bool]) -> F | None:
+        """The first fault that `hits`, with one of its uses spent."""
+        for fault in self._faults:
+            if hits(fault):
+                fault.times -= 1
+                fault.hits += 1
+                if fault.times == 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    def list(self) -> list[F]:
+        return list(self._faults)
+
+    def remove(self, fault_id: int) -> bool:
+        before = len(self._faults)
+        self._faults = [f for f in self._faults if f.id != fault_id]
+        return len(self._faults) != before
+
+    def clear(self, api_key: str | None = None) -> int:
+        before = len(self._faults)
+        if api_key is None:
+            self._faults = []
+        else:
+            self._faults = [f for f in self._faults if f.api_key != api_key]
+        return before - len(self._faults)
+
+
+class FaultRegistry(PendingFaults[Fault]):
     def add(
         self,
         kind: str,
@@ -124,27 +166,4 @@ class FaultRegistry:
 
     def take(self, method: str, path: str, api_key: str | None) -> Fault | None:
         """The first fault matching this request, consuming one of its ``times``."""
-        for fault in self._faults:
-            if fault.matches(method, path, api_key):
-                fault.times -= 1
-                fault.hits += 1
-                if fault.times == 0:
-                    self._faults.remove(fault)
-                return fault
-        return None
-
-    def list(self) -> list[Fault]:
-        return list(self._faults)
-
-    def remove(self, fault_id: int) -> bool:
-        before = len(self._faults)
-        self._faults = [f for f in self._faults if f.id != fault_id]
-        return len(self._faults) != before
-
-    def clear(self, api_key: str | None = None) -> int:
-        before = len(self._faults)
-        if api_key is None:
-            self._faults = []
-        else:
-            self._faults = [f for f in self._faults if f.api_key != api_key]
-        return before - len(self._faults)
+        return self._consume(lambda fault: fault.matches(method, path, api_key))

@@ -18,9 +18,10 @@ when the fault is added and are not kept; duplicate and reorder wait for events.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from paper_exchange.faults import PendingFaults
 
 STREAM_KINDS = frozenset({"user", "market"})
 IMMEDIATE_KINDS = frozenset({"stream_drop", "stream_stall"})
@@ -62,11 +63,7 @@ class StreamFault:
         }
 
 
-class StreamFaultRegistry:
-    def __init__(self, ids: Iterator[int]) -> None:
-        self._faults: list[StreamFault] = []
-        self._ids = ids
-
+class StreamFaultRegistry(PendingFaults[StreamFault]):
     def add(
         self,
         kind: str,
@@ -100,27 +97,4 @@ class StreamFaultRegistry:
     def take(self, stream: str, api_key: str | None) -> StreamFault | None:
         """The first per-event fault for an event of ``api_key`` on a ``stream`` connection."""
         keys = frozenset({api_key}) if api_key else frozenset()
-        for fault in self._faults:
-            if fault.matches(stream, keys):
-                fault.times -= 1
-                fault.hits += 1
-                if fault.times == 0:
-                    self._faults.remove(fault)
-                return fault
-        return None
-
-    def list(self) -> list[StreamFault]:
-        return list(self._faults)
-
-    def remove(self, fault_id: int) -> bool:
-        before = len(self._faults)
-        self._faults = [f for f in self._faults if f.id != fault_id]
-        return len(self._faults) != before
-
-    def clear(self, api_key: str | None = None) -> int:
-        before = len(self._faults)
-        if api_key is None:
-            self._faults = []
-        else:
-            self._faults = [f for f in self._faults if f.api_key != api_key]
-        return before - len(self._faults)
+        return self._consume(lambda fault: fault.matches(stream, keys))
