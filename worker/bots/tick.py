@@ -183,9 +183,7 @@ async def _read_venue(ctx: WorkerContext, started: _Started) -> _VenueView:
     try:
         market = await adapter.market(symbol)
         public = ctx.adapters.public(adapter.venue, started.credential.environment)
-        book = ctx.book_feeds.fresh_book(public, symbol) or await ctx.market_data.order_book(
-            public, symbol
-        )
+        book = await ctx.book_feeds.book(public, symbol, rest=ctx.market_data)
         balances = await _balances(ctx, started.bot.credential_id, adapter)
     except (TransientExchangeError, AmbiguousExchangeError) as exc:
         raise VenueUnavailable(f"tick skipped: venue unavailable ({exc})") from None

@@ -24,12 +24,13 @@ async def market_and_mid(
     environment: CredentialEnvironment,
     job_id: int | None,
 ) -> tuple[Market, Decimal | None]:
-    """The venue's market rules and the current mid, from caches shared by all orders.
+    """The venue's market rules and the current mid, from caches shared by all orders
+    (the mid from the process's market stream when it is fresh, else REST).
     Raises PermanentExchangeError (the caller rejects the order) or RetryLater."""
     try:
         market = await adapter.market(order.symbol)
         public = ctx.adapters.public(adapter.venue, environment)
-        mid = (await ctx.market_data.order_book(public, order.symbol)).mid
+        mid = (await ctx.book_feeds.book(public, order.symbol, rest=ctx.market_data)).mid
     except TransientExchangeError as exc:
         # Visible in order_events: "why has this order not gone out?"
         async with transaction(ctx.pool) as conn:

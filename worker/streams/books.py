@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 import structlog
 
 from shared.exchange.errors import ExchangeCallError
+from shared.exchange.market_data import MarketDataCache
 from shared.exchange.protocol import ExchangeAdapter
 from shared.exchange.streams import BookStream
 from shared.exchange.types import OrderBook
@@ -64,6 +65,13 @@ class BookFeeds:
             return None
         age_s = (datetime.now(UTC) - book.fetched_at).total_seconds()
         return book if age_s <= self.max_age_s else None
+
+    async def book(
+        self, adapter: ExchangeAdapter, symbol: str, *, rest: MarketDataCache
+    ) -> OrderBook:
+        """The streamed book when it is fresh, else REST through the process's shared
+        cache (one request per symbol a second at most)."""
+        return self.fresh_book(adapter, symbol) or await rest.order_book(adapter, symbol)
 
     @property
     def symbols(self) -> int:
