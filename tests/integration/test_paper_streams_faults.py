@@ -74,8 +74,9 @@ async def test_a_stalled_connection_sends_what_queued_once_it_ends(
 ) -> None:
     async with raw_socket(ws_url(paper_account, "/ws-api/v3")) as ws:
         await ws.request(signed_subscribe(paper_account))
+        # Long enough that a slow order call (a loaded machine) still ends inside the stall.
         await stream_fault(
-            paper_exchange, "stream_stall", api_key=paper_account.api_key, stall_s=0.6
+            paper_exchange, "stream_stall", api_key=paper_account.api_key, stall_s=2.0
         )
         await paper_client.create_order("BTC/USDT", "limit", "buy", 0.01, 50000)
         assert await ws.nothing_within(0.3)
