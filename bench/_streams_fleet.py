@@ -23,6 +23,7 @@ EGRESS_IP = "127.0.0.1"
 BINANCE_WEIGHT_LIMIT_1M = 6000
 PAPER_SEED = 20261202
 WORKER_COMMAND = ["-m", "tradebridge", "worker"]
+DEPTH_WEIGHT = 5  # GET /api/v3/depth with limit <= 100, what the worker asks (limit 20)
 
 
 def spread_config(refresh_s: int) -> dict[str, Any]:
@@ -96,6 +97,9 @@ class WeightFigure:
     live_streams: int
     requests_per_bot_minute: float
     top_paths: list[tuple[str, int]]  # requests in the window, most first
+    # GET depth's weight a minute: place_order's pre-trade mid reads the REST book (at
+    # most once a second per process and symbol), a cost per process, not per bot.
+    depth_per_minute: float
 
 
 async def weight_run(
@@ -126,6 +130,7 @@ async def weight_run(
         live,
         (after.requests - before.requests) / bot_minutes,
         top,
+        paths.get("GET /api/v3/depth", 0) * DEPTH_WEIGHT / (elapsed / 60),
     )
 
 

@@ -161,7 +161,8 @@ def weight_rows(bots: int, warmup_s: float, window_s: float) -> list[Result]:
         say(
             f"  {fleet.mode(streams)}: {f.per_bot_minute:.1f} weight / bot-minute "
             f"({f.requests_per_bot_minute:.1f} requests), {f.live_streams} streams live; "
-            f"requests in the window: {', '.join(f'{p} {n}' for p, n in f.top_paths)}"
+            f"requests in the window: {', '.join(f'{p} {n}' for p, n in f.top_paths)}; "
+            f"GET depth {f.depth_per_minute:.0f} weight/min"
         )
     off, on = figures[False], figures[True]
     config = (
@@ -171,19 +172,27 @@ def weight_rows(bots: int, warmup_s: float, window_s: float) -> list[Result]:
     )
     per_ip_off = fleet.BINANCE_WEIGHT_LIMIT_1M / off.per_bot_minute
     per_ip_on = fleet.BINANCE_WEIGHT_LIMIT_1M / on.per_bot_minute
+    # place_order's REST depth read is a per-process cost: shown apart, not subtracted.
+    net_on = on.per_bot_minute - on.depth_per_minute / bots
+    depth_note = (
+        f"; of it GET depth {on.depth_per_minute:.0f}/min for the process (place_order's "
+        f"pre-trade mid from REST), {net_on:.1f} per bot-minute without it"
+    )
     return [
         Result(
             "streams: request weight per spread bot-minute",
             config,
             f"streams off {off.per_bot_minute:.1f}",
-            f"{on.per_bot_minute:.1f}",
+            f"{on.per_bot_minute:.1f}{depth_note}",
             on.per_bot_minute / off.per_bot_minute,
             "<= 20",
             on.per_bot_minute <= 20,
         ),
         Result(
             "streams: spread bots per egress IP (6,000 / weight per bot-minute)",
-            "as above",
+            f"as above; {fleet.BINANCE_WEIGHT_LIMIT_1M - on.depth_per_minute:,.0f} / "
+            f"{net_on:.1f} = {(fleet.BINANCE_WEIGHT_LIMIT_1M - on.depth_per_minute) / net_on:,.0f}"
+            " with the per-process depth cost set apart",
             f"streams off {per_ip_off:,.0f}",
             f"{per_ip_on:,.0f}",
             per_ip_on / per_ip_off,
@@ -344,7 +353,7 @@ FULL = {
 }  # fmt: skip
 QUICK = {
     "weight_bots": 10, "warmup_s": 20.0, "window_s": 30.0, "rounds": 3, "per_round": 4,
-    "scale_bots": [200], "scale_workers": [1], "scale_seconds": 30.0,
+    "scale_bots": [200], "scale_workers": [1], "scale_seconds": 45.0,
     "takeover_credentials": 6,
 }  # fmt: skip
 FIGURES = ("weight", "fills", "scale", "takeover")
