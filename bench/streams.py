@@ -334,7 +334,7 @@ def existing_section(document: str) -> str:
     if start < 0:
         return ""
     end = document.find("\n## ", start + len(SECTION_TITLE))
-    return document[start : end + 1 if end >= 0 else len(document)]
+    return document[start : end if end >= 0 else len(document)].rstrip("\n") + "\n"
 
 
 def write_section(rows: list[Result], configuration: str) -> None:
