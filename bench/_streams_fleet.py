@@ -149,12 +149,23 @@ class ScaleFigure:
 
 
 async def scale_run(
-    db_url: str, *, streams: bool, bots: int, workers: int, seconds: float, refresh_s: int
+    db_url: str,
+    *,
+    streams: bool,
+    bots: int,
+    workers: int,
+    seconds: float,
+    refresh_s: int,
+    enforce_limit: bool = True,
 ) -> ScaleFigure:
     """bench.bot_scale's fleet (50 bots per paper account) with the paper exchange
     enforcing Binance's 6,000 weight a minute and the product's venue budget at its
-    default (Binance's 6,000, 80 % leased): what one egress IP really carries."""
-    with PaperExchange(paper_config(walk=True, enforce_limit=True)) as paper:
+    default (Binance's 6,000, 80 % leased): what one egress IP really carries. With
+    `enforce_limit` False both are lifted, as in bench.bot_scale: what the worker
+    process carries."""
+    if not enforce_limit:
+        await lift_venue_budget(db_url)
+    with PaperExchange(paper_config(walk=True, enforce_limit=enforce_limit)) as paper:
         keys, fleet = await create_bots(db_url, paper, bots, config=spread_config(refresh_s))
         env = stream_env(worker_env(db_url, paper.url, keys), streams)
         async with Workers(db_url, WORKER_COMMAND, env, workers) as procs:

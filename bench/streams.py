@@ -232,8 +232,15 @@ def fill_rows(rounds: int, per_round: int) -> list[Result]:
     ]
 
 
-def scale_rows(sizes: list[int], workers: list[int], seconds: float) -> list[Result]:
+def scale_rows(
+    sizes: list[int], workers: list[int], seconds: float, *, enforce_limit: bool = True
+) -> list[Result]:
     rows: list[Result] = []
+    limit_text = (
+        "paper enforcing 6,000/min per IP, venue budget default"
+        if enforce_limit
+        else "weight limit and venue budget lifted (as bench.bot_scale)"
+    )
     for n in sizes:
         for w in workers:
             figures = {}
@@ -242,7 +249,7 @@ def scale_rows(sizes: list[int], workers: list[int], seconds: float) -> list[Res
                     figures[streams] = aio.run(
                         fleet.scale_run(
                             db_url, streams=streams, bots=n, workers=w, seconds=seconds,
-                            refresh_s=30,
+                            refresh_s=30, enforce_limit=enforce_limit,
                         )
                     )  # fmt: skip
                 say(f"  {n} bots, {w} worker(s), {fleet.mode(streams)}: "
@@ -251,9 +258,10 @@ def scale_rows(sizes: list[int], workers: list[int], seconds: float) -> list[Res
             off99, on99 = percentile(off.lags, 0.99), percentile(on.lags, 0.99)
             rows.append(
                 Result(
-                    "streams: bot tick lag p50 / p99, weight limit enforced",
+                    "streams: bot tick lag p50 / p99, weight limit "
+                    + ("enforced" if enforce_limit else "lifted"),
                     f"{n} spread bots (refresh 30 s, 50 per credential), {w} worker(s) x 8, "
-                    f"{seconds:.0f} s, paper enforcing 6,000/min per IP; on: "
+                    f"{seconds:.0f} s, {limit_text}; on: "
                     f"{describe_scale(on)}; off: {describe_scale(off)}",
                     f"REST {ms(percentile(off.lags, 0.5))} / {ms(off99)}",
                     f"{ms(percentile(on.lags, 0.5))} / {ms(on99)}",
@@ -337,6 +345,22 @@ def existing_section(document: str) -> str:
     return document[start : end if end >= 0 else len(document)].rstrip("\n") + "\n"
 
 
+def add_rows(rows: list[Result], configuration: str) -> None:
+    """Append `rows` to the section's table (a supplementary run, named in the text)."""
+    path = BENCH_DIR / "RESULTS.md"
+    document = path.read_text()
+    section = existing_section(document)
+    if not section:
+        raise SystemExit("no 'Venue streams' section to add to: run with --write first")
+    table_lines = render_table(rows).splitlines()[2:]  # without the header
+    lines = section.rstrip("\n").splitlines()
+    last_row = max(i for i, line in enumerate(lines) if line.startswith("| "))
+    lines[last_row + 1 : last_row + 1] = table_lines
+    note = f"Rows after the first run's come from `bench/streams.py {configuration}`, run after it."
+    path.write_text(replace_section(document, "\n".join(lines) + "\n\n" + note + "\n"))
+    say(f"added {len(rows)} row(s) to the '{SECTION_TITLE[3:]}' section of {path.name}")
+
+
 def write_section(rows: list[Result], configuration: str) -> None:
     path = BENCH_DIR / "RESULTS.md"
     document = path.read_text() if path.exists() else "# Benchmark results\n"
@@ -349,14 +373,17 @@ def write_section(rows: list[Result], configuration: str) -> None:
 FULL = {
     "weight_bots": 40, "warmup_s": 40.0, "window_s": 90.0, "rounds": 15, "per_round": 8,
     "scale_bots": [1000, 5000], "scale_workers": [1, 2], "scale_seconds": 60.0,
-    "takeover_credentials": 20,
+    "takeover_credentials": 20, "lifted_bots": [5000],
 }  # fmt: skip
 QUICK = {
     "weight_bots": 10, "warmup_s": 20.0, "window_s": 30.0, "rounds": 3, "per_round": 4,
     "scale_bots": [200], "scale_workers": [1], "scale_seconds": 45.0,
-    "takeover_credentials": 6,
+    "takeover_credentials": 6, "lifted_bots": [200],
 }  # fmt: skip
 FIGURES = ("weight", "fills", "scale", "takeover")
+# Not run unless asked (--only lifted): figure 3 without the weight limit, to tell the
+# venue's ceiling from the worker's.
+EXTRA_FIGURES = ("lifted",)
 
 
 def run(only: tuple[str, ...] = FIGURES, **overrides: Any) -> list[Result]:
@@ -371,6 +398,9 @@ def run(only: tuple[str, ...] = FIGURES, **overrides: Any) -> list[Result]:
     if "scale" in only:
         say(f"Streams 3: tick lag at {p['scale_bots']} bots, workers {p['scale_workers']}")
         rows += scale_rows(p["scale_bots"], p["scale_workers"], p["scale_seconds"])
+    if "lifted" in only:
+        say(f"Streams 3b: tick lag at {p['lifted_bots']} bots, 1 worker, limit lifted")
+        rows += scale_rows(p["lifted_bots"], [1], p["scale_seconds"], enforce_limit=False)
     if "takeover" in only:
         say(f"Streams 4: takeover, {p['takeover_credentials']} credentials")
         rows += takeover_rows(p["takeover_credentials"])
@@ -385,6 +415,9 @@ def main() -> None:
     parser.add_argument("--scale-bots", default="", help="e.g. 1000,5000")
     parser.add_argument("--scale-seconds", type=float, default=0.0)
     parser.add_argument("--write", action="store_true", help="write the RESULTS.md section")
+    parser.add_argument(
+        "--add", action="store_true", help="add this run's rows to the RESULTS.md section"
+    )
     args = parser.parse_args()
     quiet_logs()
     overrides: dict[str, Any] = dict(QUICK) if args.quick else {}
@@ -396,9 +429,11 @@ def main() -> None:
     started = time.monotonic()
     rows = run(only, **overrides)
     say(f"took {time.monotonic() - started:.0f} s")
+    flags = " ".join(a for a in sys.argv[1:] if a not in ("--write", "--add"))
     if args.write:
-        flags = " ".join(a for a in sys.argv[1:] if a != "--write")
         write_section(rows, flags)
+    elif args.add:
+        add_rows(rows, flags)
 
 
 if __name__ == "__main__":
