@@ -346,19 +346,26 @@ def existing_section(document: str) -> str:
 
 
 def add_rows(rows: list[Result], configuration: str) -> None:
-    """Append `rows` to the section's table (a supplementary run, named in the text)."""
+    """Put `rows` into the section's table: each replaces the row of the same figure and
+    setup (its configuration up to the first ';'), or is appended. For a supplementary
+    run, or to re-measure a row whose run a concurrent load disturbed."""
     path = BENCH_DIR / "RESULTS.md"
     document = path.read_text()
     section = existing_section(document)
     if not section:
         raise SystemExit("no 'Venue streams' section to add to: run with --write first")
-    table_lines = render_table(rows).splitlines()[2:]  # without the header
     lines = section.rstrip("\n").splitlines()
-    last_row = max(i for i, line in enumerate(lines) if line.startswith("| "))
-    lines[last_row + 1 : last_row + 1] = table_lines
-    note = f"Rows after the first run's come from `bench/streams.py {configuration}`, run after it."
+    for row, line in zip(rows, render_table(rows).splitlines()[2:], strict=True):
+        same = f"| {row.figure} | {row.configuration.split(';')[0]}"
+        at = [i for i, old in enumerate(lines) if old.startswith(same)]
+        if at:
+            lines[at[0]] = line
+        else:
+            last_row = max(i for i, old in enumerate(lines) if old.startswith("| "))
+            lines.insert(last_row + 1, line)
+    note = f"Rows re-measured or added by `bench/streams.py {configuration}`, run after it."
     path.write_text(replace_section(document, "\n".join(lines) + "\n\n" + note + "\n"))
-    say(f"added {len(rows)} row(s) to the '{SECTION_TITLE[3:]}' section of {path.name}")
+    say(f"put {len(rows)} row(s) into the '{SECTION_TITLE[3:]}' section of {path.name}")
 
 
 def write_section(rows: list[Result], configuration: str) -> None:
@@ -413,6 +420,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small runs (a smoke test)")
     parser.add_argument("--only", default=",".join(FIGURES), help="comma-separated figures")
     parser.add_argument("--scale-bots", default="", help="e.g. 1000,5000")
+    parser.add_argument("--scale-workers", default="", help="e.g. 1,2")
     parser.add_argument("--scale-seconds", type=float, default=0.0)
     parser.add_argument("--write", action="store_true", help="write the RESULTS.md section")
     parser.add_argument(
@@ -423,6 +431,8 @@ def main() -> None:
     overrides: dict[str, Any] = dict(QUICK) if args.quick else {}
     if args.scale_bots:
         overrides["scale_bots"] = [int(n) for n in args.scale_bots.split(",")]
+    if args.scale_workers:
+        overrides["scale_workers"] = [int(n) for n in args.scale_workers.split(",")]
     if args.scale_seconds:
         overrides["scale_seconds"] = args.scale_seconds
     only = tuple(f for f in args.only.split(",") if f)
