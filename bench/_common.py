@@ -150,12 +150,13 @@ def say(message: str) -> None:
 
 
 class PaperExchange:
-    """The paper exchange in its own thread (no random walk, no weight limit)."""
+    """The paper exchange in its own thread (by default no random walk, no weight limit;
+    `config` overrides both, e.g. bench.streams' moving market and enforced limit)."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: Any = None) -> None:
         from paper_exchange.server import PaperConfig, PaperExchangeThread
 
-        self.thread = PaperExchangeThread(PaperConfig(walk_interval_s=0, seed=20240607))
+        self.thread = PaperExchangeThread(config or PaperConfig(walk_interval_s=0, seed=20240607))
         self.url = ""
 
     def __enter__(self) -> PaperExchange:

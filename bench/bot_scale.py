@@ -48,13 +48,21 @@ BOTS_PER_ACCOUNT = 50
 CONFIG = {"spread_bps": "20", "order_size": "0.001", "levels": 1, "refresh_interval_s": REFRESH_S}
 
 
-async def create_bots(db_url: str, paper: PaperExchange, n: int) -> tuple[Any, list[tuple]]:
-    """(sealing keys, [(client_id, bot_id)]): a client and a paper account per 50 bots."""
+async def create_bots(
+    db_url: str,
+    paper: PaperExchange,
+    n: int,
+    *,
+    config: dict[str, Any] | None = None,
+    per_account: int = BOTS_PER_ACCOUNT,
+) -> tuple[Any, list[tuple]]:
+    """(sealing keys, [(client_id, bot_id)]): a client and a paper account per
+    `per_account` bots (50 unless told), each bot with `config` (CONFIG unless told)."""
     from shared.sealing import generate_key_pair
 
     keys = generate_key_pair()
     bots: list[tuple] = []
-    for first in range(0, n, BOTS_PER_ACCOUNT):
+    for first in range(0, n, per_account):
         api_key, secret, _memo = await paper.create_account()
         tenant = await make_tenant(db_url, api_key, secret, keys)
         async with await psycopg.AsyncConnection.connect(db_url) as conn, conn.transaction():
@@ -66,9 +74,9 @@ async def create_bots(db_url: str, paper: PaperExchange, n: int) -> tuple[Any, l
                 (
                     tenant.client_id,
                     tenant.credential_id,
-                    json.dumps(CONFIG),
+                    json.dumps(config or CONFIG),
                     first,
-                    min(n, first + BOTS_PER_ACCOUNT) - 1,
+                    min(n, first + per_account) - 1,
                 ),
             )
             bots += await cur.fetchall()
