@@ -18,7 +18,8 @@ from uuid import UUID
 
 import structlog
 
-from shared.exchange.errors import ExchangeCallError
+from shared.exchange.errors import ExchangeCallError, RateLimitedError
+from shared.exchange.protocol import ExchangeAdapter
 from shared.exchange.streams import UserStream
 from shared.metrics import STREAM_EVENTS, STREAM_FALLBACKS, STREAM_RECONNECTS
 from shared.repositories.streams import StreamReport
@@ -33,6 +34,7 @@ Report = Callable[[StreamReport], Awaitable[bool]]
 
 FIRST_PAUSE_S = 0.5
 MAX_PAUSE_S = 30.0
+MAX_GAP_WAIT_S = 10.0  # the longest pause between gap-close attempts refused for weight
 HEALTHY_AFTER_S = 60.0  # live this long: the next reconnect starts with a short pause again
 
 
@@ -141,15 +143,34 @@ class CredentialStream:
                 pumps.create_task(self._pump_balances(stream))
                 # Events already flow (and are applied); now close the gap since the last
                 # event seen, then stop REST polling.
-                await close_gap(self.ctx, self.credential_id)
-                await fetch_and_store_balances(
-                    self.ctx, self.credential_id, adapter, timeout_s=BALANCE_TIMEOUT_S
-                )
+                await self._close_gap(adapter)
                 self._live_at = time.monotonic()
                 await self._set_state("live")
                 log.info("user-data stream live", credential_id=str(self.credential_id))
         finally:
             await stream.close()
+
+    async def _close_gap(self, adapter: ExchangeAdapter) -> None:
+        """Open orders and their trades, then the balances, by REST. A refusal for want of
+        request weight (the shared budget, or the venue's 429) is waited out and tried
+        again with the subscription kept: dropping the stream would put the credential on
+        REST polling, which needs more weight still."""
+        while True:
+            try:
+                await close_gap(self.ctx, self.credential_id)
+                await fetch_and_store_balances(
+                    self.ctx, self.credential_id, adapter, timeout_s=BALANCE_TIMEOUT_S
+                )
+                return
+            except RateLimitedError as exc:
+                wait_s = min(max(exc.retry_after_s or 1.0, 0.5), MAX_GAP_WAIT_S)
+                log.info(
+                    "gap close waits for request weight",
+                    credential_id=str(self.credential_id),
+                    reason=exc.reason,
+                    wait_s=wait_s,
+                )
+                await asyncio.sleep(wait_s)
 
     async def _pump_orders(self, stream: UserStream) -> None:
         while True:

@@ -223,3 +223,24 @@ async def test_two_owners_for_a_moment_and_a_racing_rest_answer_write_each_fill_
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
     await _assert_books_match_the_venue(worker, paper_account, orders)
+
+
+async def test_a_gap_close_refused_for_weight_waits_with_the_subscription_kept(
+    worker: WorkerHarness, paper_account: PaperAccount
+) -> None:
+    client_id, credential_id = await worker.client_with_credential(paper_account)
+    await _resting_buy(worker, client_id, credential_id)
+    # The venue refuses the gap close's open-orders read for want of weight more often
+    # than a read retries (3 attempts): the gap close itself is refused once. (Four 429s:
+    # a fifth venue-wide failure would open the breaker.)
+    await worker.paper.inject_fault(
+        "http_429", "/api/v3/openOrders", "GET", times=4, api_key=paper_account.api_key,
+        retry_after_s=1,
+    )  # fmt: skip
+    async with worker.streaming():
+        await wait_for(worker.stream_is(credential_id, "live"), 20, "stream live")
+    rows = await worker.fetch(
+        "SELECT reconnects, fallbacks FROM user_streams WHERE credential_id = %s", credential_id
+    )
+    assert rows == [(0, 0)]  # waited it out on the same subscription
+    assert not [f for f in await worker.paper.faults() if f["api_key"] == paper_account.api_key]
