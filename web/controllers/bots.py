@@ -61,10 +61,18 @@ class BotController(Controller):
         client: Client,
         context: Context,
         include_archived: FromQuery[bool] = False,
+        detail: FromQuery[bool] = False,
     ) -> list[BotRead]:
+        """`detail=true`: each bot as `GET /v1/bots/{id}` gives it (live quotes, last skip,
+        statistics), so an overview costs one request instead of one per bot."""
         bots = await bots_repo.list_bots(conn, client.client_id, include_archived=include_archived)
         snapshots = await get_balance_snapshots(conn, list({bot.credential_id for bot in bots}))
         max_age = context.settings.balance_stale_after_s
+        if detail:
+            return [
+                await _bot_detail(conn, client, bot, snapshots[bot.credential_id], max_age)
+                for bot in bots
+            ]
         return [
             msgspec.structs.replace(
                 BotRead.of(bot), balance=_bot_balance(bot, snapshots[bot.credential_id], max_age)
@@ -83,10 +91,8 @@ class BotController(Controller):
     ) -> BotRead:
         bot = await _own_bot(conn, client, bot_id)
         snapshot = await get_balance_snapshot(conn, bot.credential_id)
-        return msgspec.structs.replace(
-            BotRead.of(bot, await bots_repo.get_bot_activity(conn, client.client_id, bot_id)),
-            balance=_bot_balance(bot, snapshot, context.settings.balance_stale_after_s),
-            stats=await load_bot_stats(conn, bot_id),
+        return await _bot_detail(
+            conn, client, bot, snapshot, context.settings.balance_stale_after_s
         )
 
     @get(
@@ -181,6 +187,17 @@ async def _own_bot(conn: Conn, client: Client, bot_id: UUID) -> bots_repo.Bot:
     if bot is None:
         raise NotFoundError(f"bot {bot_id} not found")
     return bot
+
+
+async def _bot_detail(
+    conn: Conn, client: Client, bot: bots_repo.Bot, snapshot: BalanceSnapshot, max_age_s: float
+) -> BotRead:
+    """A bot with its live quotes, last skip, balances and statistics."""
+    return msgspec.structs.replace(
+        BotRead.of(bot, await bots_repo.get_bot_activity(conn, client.client_id, bot.id)),
+        balance=_bot_balance(bot, snapshot, max_age_s),
+        stats=await load_bot_stats(conn, bot.id),
+    )
 
 
 def _bot_balance(bot: bots_repo.Bot, snapshot: BalanceSnapshot, max_age_s: float) -> BalanceRead:

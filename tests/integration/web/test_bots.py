@@ -172,3 +172,30 @@ async def test_archiving_a_running_bot_stops_it_and_cancels_its_open_orders(
         assert len(await jobs(web.db_url, "cancel_order")) == 3
     rows = await fetch_all(web.db_url, "SELECT count(*) FROM bots")
     assert rows[0][0] == 1
+
+
+async def test_the_detailed_list_gives_every_bot_as_its_own_read_does(web: WebServer) -> None:
+    alice = await web.create_client()
+    async with web.http(alice.token) as http:
+        credential = await create_credential(http)
+        quoting = await create_bot(http, credential["id"], name="quoting")
+        idle = await create_bot(http, credential["id"], name="idle", symbol="ETH/USDT")
+        await insert_bot_order(
+            web.db_url, client_id=alice.id, credential_id=credential["id"],
+            bot_id=quoting["id"], status="open",
+        )  # fmt: skip
+
+        listed = (await http.get("/v1/bots", params={"detail": "true"})).json()
+        one_by_one = [(await http.get(f"/v1/bots/{b['id']}")).json() for b in (quoting, idle)]
+        plain = (await http.get("/v1/bots")).json()
+
+    def as_read(bot: dict[str, Any]) -> dict[str, Any]:
+        # `as_of` is when the statistics were computed: a request apart, it differs.
+        return {**bot, "stats": {k: v for k, v in bot["stats"].items() if k != "as_of"}}
+
+    by_id = {b["id"]: b for b in listed}
+    assert [as_read(by_id[b["id"]]) for b in one_by_one] == [as_read(b) for b in one_by_one]
+    assert len(by_id[quoting["id"]]["quotes"]) == 1
+    assert by_id[quoting["id"]]["stats"] is not None
+    # Without it, the list stays lean.
+    assert all(b["quotes"] is None and b["stats"] is None for b in plain)
