@@ -205,17 +205,20 @@ async def test_my_trades_filters(paper_exchange: PaperExchangeAdmin, paper_clien
     await paper_exchange.set_mid("SOLUSDT", "150")
     first = await paper_client.create_order("SOL/USDT", "market", "buy", 35)  # 10+20+5
     second = await paper_client.create_order("SOL/USDT", "market", "sell", 5)  # 1 fill
-    all_trades = await paper_client.fetch_my_trades("SOL/USDT")
+    # ccxt sorts trades by timestamp, breaking ties by id as a string: the three fills of
+    # one order share a millisecond, so ids 9 and 10 would come out as "10" < "9". Read
+    # them in the venue's id order.
+    all_trades = _by_id(await paper_client.fetch_my_trades("SOL/USDT"))
     assert [t["order"] for t in all_trades] == [first["id"]] * 3 + [second["id"]]
     ids = [int(t["id"]) for t in all_trades]
-    assert ids == sorted(ids)
     assert len(set(ids)) == 4
+    assert ids[-1] == ids[0] + 3  # consecutive: the venue numbers each symbol's trades
     by_order = await paper_client.fetch_my_trades("SOL/USDT", params={"orderId": second["id"]})
     assert [t["id"] for t in by_order] == [all_trades[3]["id"]]
     from_id = await paper_client.fetch_my_trades("SOL/USDT", params={"fromId": ids[1]})
-    assert [int(t["id"]) for t in from_id] == ids[1:]
+    assert [int(t["id"]) for t in _by_id(from_id)] == ids[1:]
     limited = await paper_client.fetch_my_trades("SOL/USDT", limit=2)
-    assert [int(t["id"]) for t in limited] == ids[-2:]
+    assert [int(t["id"]) for t in _by_id(limited)] == ids[-2:]
     since = await paper_client.fetch_my_trades("SOL/USDT", since=all_trades[0]["timestamp"])
     assert len(since) == 4
     future = await paper_client.fetch_my_trades(
@@ -305,3 +308,7 @@ async def test_request_counters(
     assert counts == {"GET /api/v3/account": 2}  # public calls carry no key
     everything = await paper_exchange.request_counts()
     assert everything["GET /api/v3/exchangeInfo"] >= 1
+
+
+def _by_id(trades: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(trades, key=lambda t: int(t["id"]))
