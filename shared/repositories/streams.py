@@ -62,13 +62,6 @@ class StreamState:
     last_error: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class StreamsPerState:
-    state: str
-    owner: str
-    streams: int
-
-
 async def lease_pass(conn: AsyncConnection[Any], terms: LeaseTerms) -> LeasePassResult:
     """Beat; release what nothing needs; renew the rest; shed the excess over this
     worker's fair share (a replica joined) and claim up to it (one left or died)."""
@@ -131,7 +124,3 @@ async def is_live(conn: AsyncConnection[Any], credential_id: UUID) -> bool:
 
 async def states(conn: AsyncConnection[Any], credential_ids: list[UUID]) -> list[StreamState]:
     return await fetch_all(conn, StreamState, "streams_states", credential_ids=credential_ids)
-
-
-async def per_state(conn: AsyncConnection[Any]) -> list[StreamsPerState]:
-    return await fetch_all(conn, StreamsPerState, "streams_per_state")

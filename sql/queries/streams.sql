@@ -128,10 +128,3 @@ SELECT credential_id, owner, state, lease_expires_at > now() AS lease_valid, liv
 FROM user_streams
 WHERE credential_id = ANY(%(credential_ids)s::uuid[])
 ORDER BY credential_id;
-
--- name: streams_per_state
--- For the metrics: streams per state, live ones per owner.
-SELECT state, owner, count(*) AS streams
-FROM user_streams
-WHERE owner IS NOT NULL AND lease_expires_at > now()
-GROUP BY state, owner;

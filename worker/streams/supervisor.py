@@ -47,7 +47,6 @@ class StreamSupervisor:
         )
         self.interval_s = settings.stream_pass_interval_s
         self.streams: dict[uuid.UUID, tuple[CredentialStream, asyncio.Task[None]]] = {}
-        self.last_pass: LeasePassResult | None = None
 
     async def run(self) -> None:
         """Lease passes until cancelled; then hands every lease back."""
@@ -83,7 +82,6 @@ class StreamSupervisor:
             )
         STREAMS_HELD.set(len(result.held))
         STREAMS_LIVE.set(sum(stream.state == "live" for stream, _ in self.streams.values()))
-        self.last_pass = result
         return result
 
     def _start_stream(self, credential_id: uuid.UUID) -> None:
