@@ -36,6 +36,7 @@ class CredentialEnvironment(StrEnum):
 class BotKind(StrEnum):
     SPREAD = "spread"
     VOLUME = "volume"
+    SIGNAL = "signal"  # enters and exits on a strategy's signals (bots.strategy_id)
 
 
 class BotStatus(StrEnum):
@@ -52,6 +53,18 @@ class OrderSide(StrEnum):
 class OrderType(StrEnum):
     LIMIT = "limit"
     MARKET = "market"
+    # Rest untriggered at the venue until the market reaches stop_price, then a limit at
+    # price. Placed as the legs of an order list (a position's protective exits).
+    STOP_LOSS_LIMIT = "stop_loss_limit"
+    TAKE_PROFIT_LIMIT = "take_profit_limit"
+
+    @property
+    def has_limit_price(self) -> bool:
+        return self is not OrderType.MARKET
+
+    @property
+    def has_stop_price(self) -> bool:
+        return self in (OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT)
 
 
 class TimeInForce(StrEnum):
@@ -148,7 +161,54 @@ class KillSwitchScope(StrEnum):
     BOT = "bot"
 
 
-# Python enum → Postgres enum type name (or "table:<name>.<column>" for reference tables).
+class SignalAction(StrEnum):
+    ENTER = "enter"  # buy (spot): open or add to the position
+    EXIT = "exit"  # close the position: cancel its exits, sell what it holds
+
+
+class SignalOutcome(StrEnum):
+    ACCEPTED = "accepted"
+    REFUSED = "refused"  # too old or outside the session window; recorded with the reason
+
+
+class DeliveryOutcome(StrEnum):
+    ORDERED = "ordered"
+    SKIPPED = "skipped"
+
+
+class PositionStatus(StrEnum):
+    OPEN = "open"
+    CLOSING = "closing"  # exits being canceled, what is left being sold
+    CLOSED = "closed"
+
+
+class ExitMode(StrEnum):
+    VENUE = "venue"  # an OCO order list rests at the venue
+    WATCHED = "watched"  # the worker watches the market and sends the exit
+
+
+class PositionEventKind(StrEnum):
+    OPENED = "opened"
+    EXITS_PLACED = "exits_placed"
+    EXITS_REPLACED = "exits_replaced"
+    STOP_MOVED = "stop_moved"
+    EXIT_TRIGGERED = "exit_triggered"
+    CLOSING = "closing"
+    CLOSED = "closed"
+    NOTE = "note"
+
+
+class OrderListStatus(StrEnum):
+    ACCEPTED = "accepted"
+    SUBMITTING = "submitting"
+    UNKNOWN = "unknown"
+    PLACED = "placed"  # the venue holds the list; its legs say the rest
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+# Python enum → Postgres enum type name, "table:<name>.<column>" for reference tables, or
+# "check:<table>.<column>" for a text column whose CHECK lists the values.
 PG_ENUMS: dict[type[StrEnum], str] = {
     Venue: "table:venues.code",
     CredentialEnvironment: "credential_environment",
@@ -162,4 +222,11 @@ PG_ENUMS: dict[type[StrEnum], str] = {
     OrderEventKind: "order_event_kind",
     CallOutcome: "call_outcome",
     KillSwitchScope: "kill_switch_scope",
+    SignalAction: "check:signals.action",
+    SignalOutcome: "check:signals.outcome",
+    DeliveryOutcome: "check:signal_deliveries.outcome",
+    PositionStatus: "check:positions.status",
+    ExitMode: "check:positions.exit_mode",
+    PositionEventKind: "check:position_events.kind",
+    OrderListStatus: "check:order_lists.status",
 }

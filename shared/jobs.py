@@ -36,6 +36,11 @@ RECONCILE_ORDER = JobKind("reconcile_order", ORDERS_QUEUE)
 # All open orders of one credential in one pass (one open-orders call per symbol).
 RECONCILE_CREDENTIAL = JobKind("reconcile_credential", ORDERS_QUEUE)
 BOT_TICK = JobKind("bot_tick", BOTS_QUEUE)
+# One signal → one order intent per subscribed running bot (or the reason it got none),
+# written by one statement; on the orders queue: a signal is as urgent as an order.
+FAN_OUT_SIGNAL = JobKind("fan_out_signal", ORDERS_QUEUE)
+# One venue request that places both legs of an OCO order list (a position's exits).
+PLACE_ORDER_LIST = JobKind("place_order_list", ORDERS_QUEUE)
 REFRESH_BALANCES = JobKind("refresh_balances", ACCOUNTS_QUEUE)
 # Stops the bots and cancels the open orders in an engaged kill switch's scope. One job,
 # not one per order, so engaging a global switch is a single fast write for the web.

@@ -60,11 +60,54 @@ class VolumeConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     side_policy: Literal["alternate", "balance"] = "alternate"
 
 
-BotConfig = SpreadConfig | VolumeConfig
+class SignalConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Enter (buy) and exit (sell) on a strategy's signals, every position protected by a
+    stop-loss and (optionally) a take-profit. Spot only."""
 
-CONFIG_TYPES: dict[BotKind, type[SpreadConfig] | type[VolumeConfig]] = {
+    # How much an entry buys:
+    # fixed_quote: `quote_amount` of the quote asset;
+    # balance_fraction: `balance_fraction` of the free quote balance;
+    # risk: a `risk_fraction` of equity (quote + base at the mid) lost if the stop is hit,
+    # i.e. size = equity * risk_fraction / stop distance.
+    sizing: Literal["fixed_quote", "balance_fraction", "risk"]
+    quote_amount: Decimal | None = None
+    balance_fraction: Decimal | None = None
+    risk_fraction: Decimal | None = None
+    # ATR (average true range) over `atr_length` venue candles of `atr_interval`: the
+    # unit of ATR-based stops, take-profits and trails.
+    atr_interval: Literal["1m", "5m", "15m", "1h", "4h", "1d"] = "1h"
+    atr_length: Annotated[int, Meta(ge=2, le=200)] = 14
+    # The stop sits stop_atr_multiple ATRs (or stop_loss_pct percent) below the entry;
+    # exactly one of the two.
+    stop_atr_multiple: Decimal | None = None
+    stop_loss_pct: Decimal | None = None
+    # The take-profit sits take_profit_atr_multiple ATRs (or take_profit_pct percent)
+    # above the entry; neither: no take-profit (the stop, an exit signal or a stop closes).
+    take_profit_atr_multiple: Decimal | None = None
+    take_profit_pct: Decimal | None = None
+    # Trailing stop: the stop follows the highest price since entry at this distance,
+    # and only ever moves up.
+    trailing: Literal["none", "atr", "pct"] = "none"
+    trailing_atr_multiple: Decimal | None = None
+    trailing_pct: Decimal | None = None
+    # The position never grows past this value (quote asset, at the entry price).
+    max_position_quote: Decimal
+    # An entry whose price would be further than this from the signal's reference price
+    # is not sent (the reason is recorded); the entry is a limit IOC at that bound.
+    max_slippage_bps: Decimal = Decimal(50)
+    # venue: an OCO order list at the venue (refused where the venue has none); watched:
+    # the worker watches the market and sends the exit; auto: venue where it can.
+    exit_mode: Literal["auto", "venue", "watched"] = "auto"
+    # Seconds between the position checks of a bot with an open position.
+    watch_interval_s: Annotated[int, Meta(ge=1, le=60)] = 2
+
+
+BotConfig = SpreadConfig | VolumeConfig | SignalConfig
+
+CONFIG_TYPES: dict[BotKind, type[SpreadConfig] | type[VolumeConfig] | type[SignalConfig]] = {
     BotKind.SPREAD: SpreadConfig,
     BotKind.VOLUME: VolumeConfig,
+    BotKind.SIGNAL: SignalConfig,
 }
 
 _AT_PATH = re.compile(r" - at `\$\.?([^`]*)`\Z")
@@ -125,8 +168,66 @@ def _positive(value: Decimal, field: str) -> None:
         raise FieldValidationError(f"config.{field}", "must be greater than 0")
 
 
+def _fraction(value: Decimal, field: str) -> None:
+    if not 0 < value <= 1:
+        raise FieldValidationError(f"config.{field}", "must be greater than 0 and at most 1")
+
+
+def _exactly_one(config: SignalConfig, names: tuple[str, str], what: str) -> None:
+    given = [name for name in names if getattr(config, name) is not None]
+    if len(given) != 1:
+        raise FieldValidationError(
+            f"config.{names[0]}", f"give exactly one of {' and '.join(names)} ({what})"
+        )
+
+
+_SIZING_FIELD = {
+    "fixed_quote": "quote_amount",
+    "balance_fraction": "balance_fraction",
+    "risk": "risk_fraction",
+}
+_TRAILING_FIELD = {"atr": "trailing_atr_multiple", "pct": "trailing_pct"}
+
+
+def _check_signal_rules(config: SignalConfig) -> None:
+    for name in (
+        "quote_amount", "stop_atr_multiple", "stop_loss_pct", "take_profit_atr_multiple",
+        "take_profit_pct", "trailing_atr_multiple", "trailing_pct", "max_position_quote",
+    ):  # fmt: skip
+        value = getattr(config, name)
+        if value is not None:
+            _positive(value, name)
+    for name in ("balance_fraction", "risk_fraction"):
+        value = getattr(config, name)
+        if value is not None:
+            _fraction(value, name)
+    for name in ("stop_loss_pct", "take_profit_pct", "trailing_pct"):
+        value = getattr(config, name)
+        if value is not None and value >= 100:
+            raise FieldValidationError(f"config.{name}", "must be below 100 (percent)")
+    for sizing, name in _SIZING_FIELD.items():
+        given = getattr(config, name) is not None
+        if given != (config.sizing == sizing):
+            needs = "is required" if not given else "applies only"
+            raise FieldValidationError(f"config.{name}", f"{needs} with sizing {sizing}")
+    _exactly_one(config, ("stop_atr_multiple", "stop_loss_pct"), "the stop-loss distance")
+    if config.take_profit_atr_multiple is not None and config.take_profit_pct is not None:
+        raise FieldValidationError(
+            "config.take_profit_pct", "give at most one of take_profit_atr_multiple and this"
+        )
+    for trailing, name in _TRAILING_FIELD.items():
+        given = getattr(config, name) is not None
+        if given != (config.trailing == trailing):
+            needs = "is required" if not given else "applies only"
+            raise FieldValidationError(f"config.{name}", f"{needs} with trailing {trailing}")
+    if config.max_slippage_bps < 0 or config.max_slippage_bps > _BPS_MAX:
+        raise FieldValidationError("config.max_slippage_bps", "must be between 0 and 10000")
+
+
 def _check_rules(config: BotConfig) -> None:
-    if isinstance(config, SpreadConfig):
+    if isinstance(config, SignalConfig):
+        _check_signal_rules(config)
+    elif isinstance(config, SpreadConfig):
         _positive(config.spread_bps, "spread_bps")
         _positive(config.order_size, "order_size")
         if config.spread_bps > _BPS_MAX:

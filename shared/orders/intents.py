@@ -60,6 +60,8 @@ class OrderIntent(msgspec.Struct, frozen=True, kw_only=True):
     amount: Decimal
     price: Decimal | None = None
     time_in_force: TimeInForce | None = None
+    # Stop types only: the market price that turns the order into a limit at `price`.
+    stop_price: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +87,9 @@ def normalize_intent(intent: OrderIntent) -> OrderIntent:
         raise FieldValidationError("amount", "must be greater than 0")
     price = intent.price
     time_in_force = intent.time_in_force
-    if intent.type is OrderType.LIMIT:
+    if intent.type.has_limit_price:
         if price is None:
-            raise FieldValidationError("price", "is required for a limit order")
+            raise FieldValidationError("price", f"is required for a {intent.type.value} order")
         if price <= 0:
             raise FieldValidationError("price", "must be greater than 0")
         time_in_force = time_in_force or TimeInForce.GTC
@@ -96,6 +98,14 @@ def normalize_intent(intent: OrderIntent) -> OrderIntent:
             raise FieldValidationError("price", "must be omitted for a market order")
         if time_in_force is not None:
             raise FieldValidationError("time_in_force", "applies to limit orders only")
+    stop_price = intent.stop_price
+    if intent.type.has_stop_price:
+        if stop_price is None:
+            raise FieldValidationError("stop_price", f"is required for a {intent.type.value} order")
+        if stop_price <= 0:
+            raise FieldValidationError("stop_price", "must be greater than 0")
+    elif stop_price is not None:
+        raise FieldValidationError("stop_price", "applies to stop_loss_limit and take_profit_limit")
     return OrderIntent(
         credential_id=intent.credential_id,
         symbol=intent.symbol,
@@ -104,6 +114,7 @@ def normalize_intent(intent: OrderIntent) -> OrderIntent:
         amount=normalize_decimal(intent.amount),
         price=normalize_decimal(price) if price is not None else None,
         time_in_force=time_in_force,
+        stop_price=normalize_decimal(stop_price) if stop_price is not None else None,
     )
 
 
@@ -131,14 +142,19 @@ async def submit_order_intent(
     bot_id: UUID | None = None,
     bot_tick: int | None = None,
     bot_leg: str | None = None,
+    signal_id: UUID | None = None,
+    position_id: UUID | None = None,
+    order_list_id: UUID | None = None,
 ) -> IntentOutcome:
     """Raises FieldValidationError / NotFoundError (credential) / IdempotencyKeyReused;
-    the caller's transaction is then to be rolled back."""
+    the caller's transaction is then to be rolled back. `order_list_id`: a leg of an
+    order list, placed by the list's job (no place_order job of its own)."""
     source = OrderSource(source)
     if not is_valid_idempotency_key(idempotency_key):
         raise FieldValidationError("Idempotency-Key", "must be 1-255 printable ASCII characters")
-    if source is OrderSource.BOT and (bot_id is None or bot_tick is None or not bot_leg):
-        raise ValueError("a bot's order intent needs bot_id, bot_tick and bot_leg")
+    origin = bot_tick is not None or signal_id is not None or position_id is not None
+    if source is OrderSource.BOT and (bot_id is None or not origin or not bot_leg):
+        raise ValueError("a bot's order intent needs bot_id, bot_leg and a tick or a position")
     intent = normalize_intent(request)
     fingerprint = request_fingerprint(intent)
 
@@ -162,6 +178,10 @@ async def submit_order_intent(
             idempotency_key=idempotency_key,
             request_fingerprint=fingerprint,
             client_order_id=client_order_id_for(order_id),
+            stop_price=intent.stop_price,
+            signal_id=signal_id,
+            position_id=position_id,
+            order_list_id=order_list_id,
         ),
     )
     if order is None:
@@ -183,7 +203,8 @@ async def submit_order_intent(
     body = await orders_repo.store_order_response(
         conn, order.id, ACCEPTED_STATUS_CODE, order_body(order)
     )
-    await defer(job_app, conn, PLACE_ORDER, lock=order_lock(order.id), order_id=str(order.id))
+    if order_list_id is None:
+        await defer(job_app, conn, PLACE_ORDER, lock=order_lock(order.id), order_id=str(order.id))
     ORDERS_ACCEPTED.labels(source.value).inc()
     return IntentOutcome(status_code=ACCEPTED_STATUS_CODE, body=body, replayed=False)
 

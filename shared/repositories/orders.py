@@ -61,6 +61,11 @@ class Order:
     closed_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    # Signal bots: a stop leg's trigger, and what the order belongs to.
+    stop_price: Decimal | None = None
+    signal_id: UUID | None = None
+    position_id: UUID | None = None
+    order_list_id: UUID | None = None
 
     def __post_init__(self) -> None:
         coerce_enums(self)
@@ -84,6 +89,10 @@ class NewOrder:
     idempotency_key: str
     request_fingerprint: bytes
     client_order_id: str
+    stop_price: Decimal | None = None
+    signal_id: UUID | None = None
+    position_id: UUID | None = None
+    order_list_id: UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +153,10 @@ async def insert_order_intent(conn: AsyncConnection, new: NewOrder) -> Order | N
         "price": new.price,
         "idempotency_key": new.idempotency_key,
         "request_fingerprint": new.request_fingerprint,
+        "stop_price": new.stop_price,
+        "signal_id": new.signal_id,
+        "position_id": new.position_id,
+        "order_list_id": new.order_list_id,
         "client_order_id": new.client_order_id,
         "event_message": f"intent accepted ({new.source.value})",
     }

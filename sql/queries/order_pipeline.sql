@@ -8,7 +8,8 @@ SELECT
     o.side, o.type, o.time_in_force, o.amount, o.price, o.idempotency_key, o.client_order_id,
     o.exchange_order_id, o.status, o.filled_amount, o.remaining_amount, o.avg_fill_price,
     o.attempts, o.last_error_code, o.last_error_message, o.reject_reason,
-    o.cancel_requested_at, o.submitted_at, o.closed_at, o.created_at, o.updated_at
+    o.cancel_requested_at, o.submitted_at, o.closed_at, o.created_at, o.updated_at,
+    o.stop_price, o.signal_id, o.position_id, o.order_list_id
 FROM orders o
 WHERE o.id = %(order_id)s
 FOR UPDATE OF o;
@@ -27,6 +28,7 @@ SELECT
     o.exchange_order_id, o.status, o.filled_amount, o.remaining_amount, o.avg_fill_price,
     o.attempts, o.last_error_code, o.last_error_message, o.reject_reason,
     o.cancel_requested_at, o.submitted_at, o.closed_at, o.created_at, o.updated_at,
+    o.stop_price, o.signal_id, o.position_id, o.order_list_id,
     c.exchange, c.environment, c.api_base_url, c.sealed_secret, c.key_id,
     c.revoked_at AS credential_revoked_at,
     c.egress_route_id, r.name AS egress_route, r.sealed_proxy_url, r.key_id AS route_key_id,
@@ -251,7 +253,8 @@ SELECT
     o.side, o.type, o.time_in_force, o.amount, o.price, o.idempotency_key, o.client_order_id,
     o.exchange_order_id, o.status, o.filled_amount, o.remaining_amount, o.avg_fill_price,
     o.attempts, o.last_error_code, o.last_error_message, o.reject_reason,
-    o.cancel_requested_at, o.submitted_at, o.closed_at, o.created_at, o.updated_at
+    o.cancel_requested_at, o.submitted_at, o.closed_at, o.created_at, o.updated_at,
+    o.stop_price, o.signal_id, o.position_id, o.order_list_id
 FROM orders o
 WHERE o.credential_id = %(credential_id)s
   AND order_status_is_at_venue(o.status)
@@ -298,7 +301,8 @@ SELECT
     o.side, o.type, o.time_in_force, o.amount, o.price, o.idempotency_key, o.client_order_id,
     o.exchange_order_id, o.status, o.filled_amount, o.remaining_amount, o.avg_fill_price,
     o.attempts, o.last_error_code, o.last_error_message, o.reject_reason,
-    o.cancel_requested_at, o.submitted_at, o.closed_at, o.created_at, o.updated_at
+    o.cancel_requested_at, o.submitted_at, o.closed_at, o.created_at, o.updated_at,
+    o.stop_price, o.signal_id, o.position_id, o.order_list_id
 FROM orders o
 WHERE o.credential_id = %(credential_id)s
   AND o.client_order_id = ANY(%(client_order_ids)s::text[]);
@@ -312,7 +316,8 @@ SELECT
     o.side, o.type, o.time_in_force, o.amount, o.price, o.idempotency_key, o.client_order_id,
     o.exchange_order_id, o.status, o.filled_amount, o.remaining_amount, o.avg_fill_price,
     o.attempts, o.last_error_code, o.last_error_message, o.reject_reason,
-    o.cancel_requested_at, o.submitted_at, o.closed_at, o.created_at, o.updated_at
+    o.cancel_requested_at, o.submitted_at, o.closed_at, o.created_at, o.updated_at,
+    o.stop_price, o.signal_id, o.position_id, o.order_list_id
 FROM orders o
 WHERE o.filled_amount > 0
   AND o.updated_at > now() - make_interval(secs => %(within_s)s)

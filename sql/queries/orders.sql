@@ -11,17 +11,20 @@ WITH usable_credential AS (
 ), inserted AS (
     INSERT INTO orders
         (id, client_id, credential_id, bot_id, source, bot_tick, bot_leg, symbol, side, type,
-         time_in_force, amount, price, idempotency_key, request_fingerprint, client_order_id)
+         time_in_force, amount, price, idempotency_key, request_fingerprint, client_order_id,
+         stop_price, signal_id, position_id, order_list_id)
     SELECT %(id)s, %(client_id)s, c.id, %(bot_id)s, %(source)s, %(bot_tick)s,
            %(bot_leg)s, %(symbol)s, %(side)s, %(type)s, %(time_in_force)s, %(amount)s,
-           %(price)s, %(idempotency_key)s, %(request_fingerprint)s, %(client_order_id)s
+           %(price)s, %(idempotency_key)s, %(request_fingerprint)s, %(client_order_id)s,
+           %(stop_price)s, %(signal_id)s, %(position_id)s, %(order_list_id)s
     FROM usable_credential c
     ON CONFLICT (client_id, idempotency_key) DO NOTHING
     RETURNING id, client_id, credential_id, bot_id, source, bot_tick, bot_leg, symbol, side,
               type, time_in_force, amount, price, idempotency_key, client_order_id,
               exchange_order_id, status, filled_amount, remaining_amount, avg_fill_price,
               attempts, last_error_code, last_error_message, reject_reason,
-              cancel_requested_at, submitted_at, closed_at, created_at, updated_at
+              cancel_requested_at, submitted_at, closed_at, created_at, updated_at,
+              stop_price, signal_id, position_id, order_list_id
 ), logged AS (
     INSERT INTO order_events (order_id, kind, to_status, message)
     SELECT id, 'status_change', 'accepted', %(event_message)s FROM inserted
@@ -52,7 +55,7 @@ SELECT id, client_id, credential_id, bot_id, source, bot_tick, bot_leg, symbol, 
        time_in_force, amount, price, idempotency_key, client_order_id, exchange_order_id,
        status, filled_amount, remaining_amount, avg_fill_price, attempts, last_error_code,
        last_error_message, reject_reason, cancel_requested_at, submitted_at, closed_at,
-       created_at, updated_at
+       created_at, updated_at, stop_price, signal_id, position_id, order_list_id
 FROM orders
 WHERE id = %(order_id)s AND client_id = %(client_id)s;
 
@@ -62,7 +65,7 @@ SELECT id, client_id, credential_id, bot_id, source, bot_tick, bot_leg, symbol, 
        time_in_force, amount, price, idempotency_key, client_order_id, exchange_order_id,
        status, filled_amount, remaining_amount, avg_fill_price, attempts, last_error_code,
        last_error_message, reject_reason, cancel_requested_at, submitted_at, closed_at,
-       created_at, updated_at
+       created_at, updated_at, stop_price, signal_id, position_id, order_list_id
 FROM orders
 WHERE client_id = %(client_id)s
   AND (%(before_created_at)s::timestamptz IS NULL

@@ -18,11 +18,12 @@ EXPECTED_TABLES = {
     "clients", "api_tokens", "exchange_credentials", "bots", "orders", "order_events",
     "fills", "balances", "balance_refreshes", "kill_switches", "venues", "schema_migrations",
     "procrastinate_jobs", "procrastinate_events", "procrastinate_workers", "user_streams",
-    "stream_workers",
+    "stream_workers", "strategies", "signals", "signal_deliveries", "positions",
+    "position_events", "order_lists",
 }  # fmt: skip
 EXPECTED_OPS_VIEWS = {
     "queue_overview", "stuck_jobs", "failed_jobs", "order_pipeline", "engaged_kill_switches",
-    "bots", "user_streams",
+    "bots", "user_streams", "positions",
 }  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -26,6 +27,18 @@ async def _enum_labels(conn: AsyncConnection, type_name: str) -> list[str]:
     return [row[0] for row in await cur.fetchall()]
 
 
+async def _check_labels(db_conn: AsyncConnection, table: str, column: str) -> list[str]:
+    """The values a column's `CHECK (column IN (...))` allows, in the order written."""
+    cur = await db_conn.execute(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE conrelid = %s::regclass AND contype = 'c'",
+        (table,),
+    )
+    definitions = [row[0] for row in await cur.fetchall()]
+    (listing,) = [d for d in definitions if re.match(rf"CHECK \(\(?{column} = ANY", d)]
+    return re.findall(r"'([^']*)'::text", listing)
+
+
 async def test_every_python_enum_matches_its_postgres_twin(db_conn: AsyncConnection) -> None:
     for enum_cls, target in PG_ENUMS.items():
         python_values = [member.value for member in enum_cls]
@@ -33,6 +46,9 @@ async def test_every_python_enum_matches_its_postgres_twin(db_conn: AsyncConnect
             table, column = target.removeprefix("table:").split(".")
             cur = await db_conn.execute(f"SELECT {column} FROM {table}")  # type: ignore[arg-type]
             assert sorted(r[0] for r in await cur.fetchall()) == sorted(python_values), enum_cls
+        elif target.startswith("check:"):
+            table, column = target.removeprefix("check:").split(".")
+            assert await _check_labels(db_conn, table, column) == python_values, enum_cls
         else:
             assert await _enum_labels(db_conn, target) == python_values, enum_cls
 

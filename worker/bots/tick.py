@@ -37,7 +37,7 @@ from uuid import UUID
 import structlog
 from psycopg import AsyncConnection
 
-from shared.bots.config import BotConfig, SpreadConfig, parse_bot_config
+from shared.bots.config import BotConfig, SignalConfig, SpreadConfig, parse_bot_config
 from shared.db.pool import transaction
 from shared.domain import BotStatus, OrderSource, OrderType
 from shared.errors import ConflictError
@@ -249,6 +249,8 @@ async def _volume_progress(
 def _retry_in_s(config: BotConfig) -> float:
     if isinstance(config, SpreadConfig):
         return float(config.refresh_interval_s)
+    if isinstance(config, SignalConfig):
+        return float(config.watch_interval_s)
     return float(config.min_interval_s)
 
 
@@ -281,6 +283,9 @@ async def _decide_and_write(
             snapshot = Snapshot(venue.market, await _live_orders(conn, bot.id), venue.balances)
             if isinstance(started.config, SpreadConfig):
                 decision = decide_spread(started.config, snapshot)
+            elif isinstance(started.config, SignalConfig):
+                # Position management lands with the signal-bot tick (positions, exits).
+                decision = Decision(next_tick_in_s=_retry_in_s(started.config))
             else:
                 progress = await _volume_progress(conn, bot.id, started.ticked_at)
                 decision = decide_volume(started.config, snapshot, progress, f"{bot.id}:{n}")

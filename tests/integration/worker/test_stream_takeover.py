@@ -89,10 +89,13 @@ async def test_killed_while_the_send_hangs_after_the_stream_wrote_the_fill(rig: 
     first = rig.start(**STREAMS_ON)
     # A resting order first, so the credential has a stream before the market order.
     mid = D(str((await worker.paper.market(SYMBOL))["mid"]))
-    await worker.submit(
+    resting_id = await worker.submit(
         client_id, credential_id, type=OrderType.LIMIT, side=OrderSide.BUY, amount="0.002",
         price=str((mid * D("0.9")).quantize(D("0.01"))),
     )  # fmt: skip
+    # The stream goes live as soon as the order is pending; the fault below must meet the
+    # market order's send, not the resting order's, so wait until that one is at the venue.
+    await rig.wait(worker.status_is(resting_id, "open"), 30, "resting order open")
     await rig.wait(worker.stream_is(credential_id, "live"), 30, "stream live")
     await worker.paper.inject_fault("accept_then_hang", api_key=rig.account.api_key, hang_s=30)
     order_id = await worker.submit(client_id, credential_id, amount="0.003")
