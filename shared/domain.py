@@ -172,8 +172,9 @@ class SignalOutcome(StrEnum):
 
 
 class DeliveryOutcome(StrEnum):
-    ORDERED = "ordered"
-    SKIPPED = "skipped"
+    ORDERED = "ordered"  # an entry order intent
+    CLOSING = "closing"  # an exit signal set the bot's position closing
+    SKIPPED = "skipped"  # nothing, for the recorded reason
 
 
 class PositionStatus(StrEnum):

@@ -41,6 +41,9 @@ BOT_TICK = JobKind("bot_tick", BOTS_QUEUE)
 FAN_OUT_SIGNAL = JobKind("fan_out_signal", ORDERS_QUEUE)
 # One venue request that places both legs of an OCO order list (a position's exits).
 PLACE_ORDER_LIST = JobKind("place_order_list", ORDERS_QUEUE)
+# A chain per open position (one pending, queueing lock): protective exits, the trailing
+# stop, watched exits, and the close. Runs until the position is closed.
+WATCH_POSITION = JobKind("watch_position", BOTS_QUEUE)
 REFRESH_BALANCES = JobKind("refresh_balances", ACCOUNTS_QUEUE)
 # Stops the bots and cancels the open orders in an engaged kill switch's scope. One job,
 # not one per order, so engaging a global switch is a single fast write for the web.
@@ -112,3 +115,13 @@ def bot_queueing_lock(bot_id: object) -> str:
 def bot_lock(bot_id: object) -> str:
     """Ticks of one bot never run at the same time."""
     return f"bot:{bot_id}"
+
+
+def position_queueing_lock(position_id: object) -> str:
+    """At most one pending watch_position per position."""
+    return f"position-watch:{position_id}"
+
+
+def position_lock(position_id: object) -> str:
+    """Watches of one position never run at the same time."""
+    return f"position:{position_id}"

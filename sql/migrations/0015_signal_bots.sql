@@ -216,14 +216,15 @@ ALTER TABLE orders ADD CONSTRAINT orders_bot_origin_check
 
 -- ---------------------------------------------------------------- signal deliveries
 
--- What one signal did for one bot: the order intent it wrote, or why it wrote none
--- (slippage beyond the bot's bound, max position reached, no funds, ...). The primary
--- key is the exactly-once guarantee of the fan-out.
+-- What one signal did for one bot: the entry intent it wrote (ordered), the position it
+-- set closing (an exit signal), or why it did neither (slippage beyond the bot's bound,
+-- max position reached, no funds, no position to exit, ...). The primary key is the
+-- exactly-once guarantee of the fan-out.
 CREATE TABLE signal_deliveries (
     signal_id uuid NOT NULL REFERENCES signals (id),
     bot_id uuid NOT NULL,
     client_id uuid NOT NULL,
-    outcome text NOT NULL CHECK (outcome IN ('ordered', 'skipped')),
+    outcome text NOT NULL CHECK (outcome IN ('ordered', 'closing', 'skipped')),
     reason text CHECK (length(reason) <= 500),
     order_id uuid REFERENCES orders (id),
     position_id uuid REFERENCES positions (id),
