@@ -173,7 +173,9 @@ def place_oco(engine: Engine, account: Account, req: OcoRequest, now_ms: int) ->
     list_id = engine.lists.take_id()
     orders = []
     for index, (leg, client_id) in enumerate(legs):
-        order = engine.record_order(account, leg, client_id, now_ms, order_list_id=list_id)
+        order = engine.record_order(
+            account, leg, client_id, now_ms, order_list_id=list_id, lock=False
+        )
         if index == 0:
             order.locked = amount
         orders.append(order)
