@@ -3,6 +3,7 @@ like any route, so an OCO can be created and its answer lost, or refused outrigh
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,6 +13,18 @@ import pytest
 from tests.fixtures.fix_paper import PaperAccount, PaperExchangeAdmin
 
 OCO_PATH = "/api/v3/orderList/oco"
+
+
+@pytest.fixture(autouse=True)
+async def cancel_leftovers(paper_account: PaperAccount) -> AsyncIterator[None]:
+    """Cancel what a test leaves open: the venue is shared, later tests move its mid."""
+    yield
+    client = paper_account.client()
+    try:
+        with contextlib.suppress(ccxt.OrderNotFound):
+            await client.private_delete_openorders({"symbol": "BTCUSDT"})
+    finally:
+        await client.close()
 
 
 def oco(list_client_id: str) -> dict[str, Any]:

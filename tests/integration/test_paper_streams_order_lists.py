@@ -5,7 +5,12 @@ its list id (``g``) and stop price (``P``), ``listStatus`` on list changes, and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
+
+import ccxt
+import pytest
 
 from tests.fixtures.fix_paper import PaperAccount, PaperExchangeAdmin
 from tests.integration.stream_helpers import (
@@ -29,6 +34,18 @@ OCO = {
     "belowPrice": "58900",
     "belowTimeInForce": "GTC",
 }
+
+
+@pytest.fixture(autouse=True)
+async def cancel_leftovers(paper_account: PaperAccount) -> AsyncIterator[None]:
+    """Cancel what a test leaves open: the venue is shared, later tests move its mid."""
+    yield
+    client = paper_account.client()
+    try:
+        with contextlib.suppress(ccxt.OrderNotFound):
+            await client.private_delete_openorders({"symbol": "BTCUSDT"})
+    finally:
+        await client.close()
 
 
 async def events_until(ws: RawSocket, done: Any) -> list[dict[str, Any]]:
