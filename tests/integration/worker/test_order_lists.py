@@ -5,6 +5,7 @@ test checks the venue's own books, not just ours."""
 from __future__ import annotations
 
 from decimal import Decimal as D
+from uuid import UUID
 
 import pytest
 
@@ -63,7 +64,8 @@ async def test_the_same_key_replays_and_another_request_is_refused(
     prices = await prices_around_mid(worker)
     first = await submit_oco(worker, client_id, credential_id, prices, key="exits-1")
     again = await submit_oco(worker, client_id, credential_id, prices, key="exits-1")
-    assert again.replayed and not first.replayed
+    assert again.replayed
+    assert not first.replayed
     assert (again.list_id, again.take_profit_order_id, again.stop_order_id) == (
         first.list_id, first.take_profit_order_id, first.stop_order_id,
     )  # fmt: skip
@@ -130,9 +132,11 @@ async def test_faults_on_the_send_end_with_one_list_at_the_venue(
     requests = await worker.paper.request_counts(api_key=paper_account.api_key)
     assert requests.get(OCO_POST) == posts, requests
     calls = await leg_calls(worker, outcome.stop_order_id)
-    assert calls[0][0] == "create_oco" and calls[0][1] != "ok", calls
+    assert calls[0][0] == "create_oco", calls
+    assert calls[0][1] != "ok", calls
     if posts == 1:  # adopted by the lookup, never sent again
-        assert calls[-1][0] == "fetch_order_list" and "adopted" in (calls[-1][2] or ""), calls
+        assert calls[-1][0] == "fetch_order_list", calls
+        assert "adopted" in (calls[-1][2] or ""), calls
     else:
         assert calls[-1][:2] == ("create_oco", "ok"), calls
 
@@ -149,9 +153,11 @@ async def test_take_profit_fill_ends_the_stop_leg(
     await reconcile_credential(worker.ctx, credential_id)
     take_profit = await worker.order(outcome.take_profit_order_id)
     stop = await worker.order(outcome.stop_order_id)
-    assert take_profit["status"] == "filled" and take_profit["filled"] == 1
+    assert take_profit["status"] == "filled"
+    assert take_profit["filled"] == 1
     # Binance expires the other leg of a list once one leg works (expiryReason OCO_TRIGGER).
-    assert stop["status"] == "expired" and stop["filled"] == 0
+    assert stop["status"] == "expired"
+    assert stop["filled"] == 0
     fills = await worker.fetch(
         "SELECT price, amount FROM fills WHERE order_id = %s", outcome.take_profit_order_id
     )
@@ -169,7 +175,8 @@ async def test_stop_trigger_fills_the_stop_leg_and_ends_the_take_profit(
     await worker.paper.set_mid(VENUE_SYMBOL, prices.stop * D("0.999"))
     await reconcile_credential(worker.ctx, credential_id)
     stop = await worker.order(outcome.stop_order_id)
-    assert stop["status"] == "filled" and stop["filled"] == 1
+    assert stop["status"] == "filled"
+    assert stop["filled"] == 1
     assert (await worker.order(outcome.take_profit_order_id))["status"] == "expired"
     venue = {o["type"]: o for o in await venue_legs(worker, paper_account, outcome)}
     assert venue["STOP_LOSS_LIMIT"]["status"] == "FILLED"
@@ -226,3 +233,66 @@ async def test_a_leg_canceled_before_the_send_cancels_the_list_without_a_request
     assert (row["status"], row["reject_reason"]) == ("rejected", "canceled_before_send")
     requests = await worker.paper.request_counts(api_key=paper_account.api_key)
     assert OCO_POST not in requests
+
+
+async def _engage_client_kill_switch(worker: WorkerHarness, client_id: UUID) -> None:
+    from shared import kill_switch
+    from shared.domain import KillSwitchScope
+
+    async with worker.pool.connection() as conn, conn.transaction():
+        await kill_switch.engage(
+            conn, worker.app, KillSwitchScope.CLIENT, client_id=client_id, bot_id=None,
+            engaged_by="test", reason="test",
+        )  # fmt: skip
+
+
+async def test_a_kill_switch_rejects_a_list_never_sent(
+    worker: WorkerHarness, paper_account: PaperAccount
+) -> None:
+    client_id, credential_id = await worker.client_with_credential(paper_account)
+    prices = await prices_around_mid(worker)
+    outcome = await submit_oco(worker, client_id, credential_id, prices)
+    await _engage_client_kill_switch(worker, client_id)
+    # The switch's sweep asks both legs' cancel; those wait for the list's job.
+    await worker.drain(legs_are(worker, outcome, "rejected", "canceled"))
+    await worker.drain()
+
+    for order_id in (outcome.take_profit_order_id, outcome.stop_order_id):
+        assert (await worker.order(order_id))["reject_reason"] == "kill_switch"
+    assert (await order_list_row(worker, outcome.list_id))["reject_reason"] == "kill_switch"
+    requests = await worker.paper.request_counts(api_key=paper_account.api_key)
+    assert OCO_POST not in requests
+    assert await worker.pending_jobs() == 0
+
+
+@pytest.mark.slow
+async def test_a_kill_switch_after_a_lost_answer_looks_up_and_cancels_never_resends(
+    worker: WorkerHarness, paper_account: PaperAccount
+) -> None:
+    """The send's answer is lost (the venue created the list); a kill switch is engaged
+    before the retry: the retry only looks the list up, adopts it, and its legs are
+    canceled at the venue."""
+    from worker.orders.list_placement import place_order_list
+    from worker.retry import RetryLater
+
+    client_id, credential_id = await worker.client_with_credential(paper_account)
+    await worker.paper.inject_fault(
+        "accept_then_504", "/api/v3/orderList/oco", api_key=paper_account.api_key
+    )
+    prices = await prices_around_mid(worker)
+    outcome = await submit_oco(worker, client_id, credential_id, prices)
+    with pytest.raises(RetryLater):
+        await place_order_list(worker.ctx, outcome.list_id)
+    assert (await order_list_row(worker, outcome.list_id))["status"] == "unknown"
+    assert len(await venue_legs(worker, paper_account, outcome)) == 2
+
+    await _engage_client_kill_switch(worker, client_id)
+    await worker.drain(legs_are(worker, outcome, "canceled"), within_s=40)
+    await worker.drain()
+
+    venue = await venue_legs(worker, paper_account, outcome)
+    assert {o["status"] for o in venue} == {"CANCELED"}
+    requests = await worker.paper.request_counts(api_key=paper_account.api_key)
+    assert requests.get(OCO_POST) == 1
+    assert (await order_list_row(worker, outcome.list_id))["status"] == "placed"
+    assert await worker.pending_jobs() == 0
