@@ -26,6 +26,7 @@ from procrastinate import App
 from psycopg import AsyncConnection
 
 from shared.domain import OrderSide, OrderSource, OrderType, TimeInForce
+from shared.errors import NotFoundError
 from shared.jobs import PLACE_ORDER_LIST, defer, order_list_lock
 from shared.orders.client_order_id import client_order_id_for
 from shared.orders.intents import (
@@ -35,7 +36,8 @@ from shared.orders.intents import (
     submit_order_intent,
 )
 from shared.repositories import order_lists as lists_repo
-from shared.validation import FieldValidationError
+from shared.repositories.credentials import get_credential
+from shared.validation import FieldValidationError, is_symbol
 
 TAKE_PROFIT_LEG = "take_profit"
 STOP_LOSS_LEG = "stop_loss"
@@ -76,6 +78,12 @@ async def submit_oco_intent(
         )
     if bot_id is not None and position_id is None:
         raise ValueError("a bot's order list belongs to a position")
+    if not is_symbol(symbol):
+        raise FieldValidationError("symbol", "must look like BASE/QUOTE in capitals, e.g. BTC/USDT")
+    # Checked before the list row, whose foreign key would otherwise answer first.
+    credential = await get_credential(conn, client_id, credential_id)
+    if credential is None:
+        raise NotFoundError(f"credential {credential_id} not found")
     list_id = uuid.uuid4()
     inserted = await lists_repo.insert_order_list(
         conn,

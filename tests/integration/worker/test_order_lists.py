@@ -228,6 +228,7 @@ async def test_a_leg_canceled_before_the_send_cancels_the_list_without_a_request
             requested_by="test",
         )  # fmt: skip
     await worker.drain(legs_are(worker, outcome, "canceled"))
+    await worker.drain()  # the leg's cancel job, waiting on the list's, finds it done
     assert await worker.pending_jobs() == 0
     row = await order_list_row(worker, outcome.list_id)
     assert (row["status"], row["reject_reason"]) == ("rejected", "canceled_before_send")
@@ -296,3 +297,52 @@ async def test_a_kill_switch_after_a_lost_answer_looks_up_and_cancels_never_rese
     assert requests.get(OCO_POST) == 1
     assert (await order_list_row(worker, outcome.list_id))["status"] == "placed"
     assert await worker.pending_jobs() == 0
+
+
+@pytest.mark.parametrize(("move", "fills", "ends"), [("up", "tp", "sl"), ("down", "sl", "tp")])
+async def test_legs_follow_the_user_data_stream_without_polling(
+    worker: WorkerHarness, paper_account: PaperAccount, move: str, fills: str, ends: str
+) -> None:
+    """The leg that works and the leg the venue expires both arrive by stream."""
+    from tests.integration.worker.processes import wait_for
+
+    client_id, credential_id = await worker.client_with_credential(paper_account)
+    prices = await prices_around_mid(worker)
+    outcome = await submit_oco(worker, client_id, credential_id, prices)
+    await worker.drain(legs_are(worker, outcome, "open"))
+    legs = {"tp": outcome.take_profit_order_id, "sl": outcome.stop_order_id}
+    async with worker.streaming():
+        await wait_for(worker.stream_is(credential_id, "live"), 15, "stream live")
+        await worker.paper.clear_request_counts()
+        mid = prices.take_profit * D("1.001") if move == "up" else prices.stop * D("0.999")
+        await worker.paper.set_mid(VENUE_SYMBOL, mid.quantize(D("0.01")))
+
+        async def settled() -> bool:
+            return (await worker.order(legs[fills]))["status"] == "filled" and (
+                await worker.order(legs[ends])
+            )["status"] == "expired"
+
+        await wait_for(settled, 5, "both legs settled from the stream", every_s=0.02)
+        counts = await worker.paper.request_counts(api_key=paper_account.api_key)
+    assert not counts, f"REST calls while the stream was live: {counts}"
+    via = await worker.fetch(
+        "SELECT DISTINCT via FROM order_events WHERE order_id = ANY(%s)"
+        " AND kind = 'status_change' AND to_status IN ('filled', 'expired')",
+        list(legs.values()),
+    )
+    assert via == [("stream",)]
+    fill_rows = await worker.fetch("SELECT sum(amount) FROM fills WHERE order_id = %s", legs[fills])
+    assert fill_rows == [(D(1),)]
+
+
+async def test_another_clients_credential_is_not_found(
+    worker: WorkerHarness, paper_account: PaperAccount
+) -> None:
+    from shared.errors import NotFoundError
+
+    _, credential_id = await worker.client_with_credential(paper_account)
+    other_client, _ = await worker.client_with_credential(paper_account)
+    prices = await prices_around_mid(worker)
+    with pytest.raises(NotFoundError):
+        await submit_oco(worker, other_client, credential_id, prices)
+    assert await worker.fetch("SELECT count(*) FROM order_lists") == [(0,)]
