@@ -125,10 +125,12 @@ async def place_order_list(
         adopted = await _look_up_previous_attempt(ctx, ready, job_id)
         if adopted is not None:
             return adopted
-    if ready.halt is not None or ready.to_send is None:
-        halt = ready.halt or Halt(OrderListStatus.REJECTED, "halted", "not sent")
-        closed = await _close(ctx, ready.order_list, halt, job_id)
-        return closed or ListPlacementOutcome.NOTHING_TO_DO
+    if ready.halt is not None:  # not at the venue, and never to be sent
+        closed = await _close(ctx, ready.order_list, ready.halt, job_id)
+        if closed is None:
+            raise RetryLater("order list changed meanwhile", 0.2)
+        return closed
+    assert ready.to_send is not None
     return await _send(ctx, ready, ready.to_send, job_id)
 
 
