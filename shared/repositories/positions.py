@@ -49,6 +49,7 @@ class PositionRow:
     size: Decimal
     avg_entry_price: Decimal | None
     realized_pnl: Decimal
+    base_fees: Decimal  # fees paid in the base asset: held that much less than `size`
 
     def __post_init__(self) -> None:
         coerce_enums(self)

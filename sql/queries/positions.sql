@@ -4,7 +4,13 @@
 -- its bot and an exit signal's fan-out write it one after the other.
 SELECT p.id, p.client_id, p.bot_id, p.credential_id, p.symbol, p.status, p.exit_mode,
        p.stop_price, p.take_profit_price, p.trail_anchor, p.atr, p.close_reason,
-       n.entry_amount, n.exit_amount, n.size, n.avg_entry_price, n.realized_pnl
+       n.entry_amount, n.exit_amount, n.size, n.avg_entry_price, n.realized_pnl,
+       -- Fees paid in the base asset (a venue takes a buy's fee from what it bought):
+       -- the account holds that much less than the size, and can sell no more.
+       coalesce((SELECT sum(f.fee_amount)
+                 FROM orders o JOIN fills f ON f.order_id = o.id
+                 WHERE o.position_id = p.id
+                   AND f.fee_currency = split_part(p.symbol, '/', 1)), 0) AS base_fees
 FROM positions p
 JOIN ops.positions n ON n.id = p.id
 WHERE p.id = %(position_id)s
@@ -14,7 +20,13 @@ FOR UPDATE OF p;
 -- As position_lock, without the lock (the watch's first look, before the venue reads).
 SELECT p.id, p.client_id, p.bot_id, p.credential_id, p.symbol, p.status, p.exit_mode,
        p.stop_price, p.take_profit_price, p.trail_anchor, p.atr, p.close_reason,
-       n.entry_amount, n.exit_amount, n.size, n.avg_entry_price, n.realized_pnl
+       n.entry_amount, n.exit_amount, n.size, n.avg_entry_price, n.realized_pnl,
+       -- Fees paid in the base asset (a venue takes a buy's fee from what it bought):
+       -- the account holds that much less than the size, and can sell no more.
+       coalesce((SELECT sum(f.fee_amount)
+                 FROM orders o JOIN fills f ON f.order_id = o.id
+                 WHERE o.position_id = p.id
+                   AND f.fee_currency = split_part(p.symbol, '/', 1)), 0) AS base_fees
 FROM positions p
 JOIN ops.positions n ON n.id = p.id
 WHERE p.id = %(position_id)s;

@@ -287,3 +287,26 @@ def test_a_refused_list_falls_back_to_watching() -> None:
         ),
     )
     assert hit.closing_reason == "stop_loss"
+
+
+def test_exits_never_sell_the_fee_the_venue_took_from_the_entry() -> None:
+    pos = position(base_fees=D("0.00001"))
+    plan = decide_position(config(), snap(pos)).place_exits
+    assert plan is not None
+    assert plan.amount == D("0.00999")
+    closing = dataclasses.replace(pos, status=PositionStatus.CLOSING, close_reason="exit_signal")
+    sell = decide_position(config(), snap(closing)).sell
+    assert sell is not None
+    assert sell.amount == D("0.00999")
+    # All it held is sold; the fee is not left to sell: closed.
+    sold = dataclasses.replace(closing, size=D("0.00001"))
+    assert decide_position(config(), snap(sold)).close_reason == "exit_signal"
+
+
+def test_refused_sells_back_off() -> None:
+    pos = position(status=PositionStatus.CLOSING, close_reason="exit_signal")
+    refused = [order("exit", status=OrderStatus.REJECTED) for _ in range(3)]
+    assert decide_position(config(), snap(pos, *refused[:2])).next_in_s is None
+    slow = decide_position(config(), snap(pos, *refused))
+    assert slow.sell is not None
+    assert slow.next_in_s == 60

@@ -15,6 +15,9 @@ closing                    → cancel everything live but the exit sells, wait u
                              the venue's minimum → closed with a note; size 0 → closed.
 kill switch / bot not running while open → paused (a note; start_bot resumes it).
 
+"Size" here is what the account holds for the position: bought less sold less the fees
+the venue took in the base asset (a Binance buy pays its fee from what it bought).
+
 Idempotency keys come from (position, purpose, how many of that purpose exist), so a
 step that runs twice on the same state writes the same keys.
 """
@@ -24,7 +27,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from shared.bots.config import SignalConfig
-from shared.domain import ExitMode, OrderListStatus, PositionEventKind, PositionStatus
+from shared.domain import (
+    ExitMode,
+    OrderListStatus,
+    OrderStatus,
+    PositionEventKind,
+    PositionStatus,
+)
 from shared.exchange.precision import round_to_step
 from worker.positions.levels import LevelsUnavailable, update_levels
 from worker.positions.model import (
@@ -54,6 +63,10 @@ STOP_LIMIT_OFFSET = Decimal("0.005")
 # every replacement is a cancel plus a new list at the venue.
 MIN_STOP_STEP_ATR = Decimal("0.25")
 MIN_STOP_STEP_PCT = Decimal("0.0025")
+# Exit sells the venue refused in a row (no funds, a filter) before the next one waits
+# REFUSED_SELL_PAUSE_S instead of the watch interval: retried, but not hammered.
+REFUSED_SELLS_BEFORE_BACKOFF = 3
+REFUSED_SELL_PAUSE_S = 60.0
 
 
 def exits_key(snapshot: PositionSnapshot) -> str:
@@ -88,7 +101,7 @@ def _paused(why: str) -> PositionDecision:
 def _open(config: SignalConfig, snapshot: PositionSnapshot) -> PositionDecision:
     position = snapshot.position
     entries_live = bool(snapshot.live(ENTRY_LEG))
-    if position.size <= 0:
+    if position.holding <= 0:
         if entries_live:
             return PositionDecision()  # the entry is on its way
         if position.entry_amount <= 0:
@@ -166,7 +179,7 @@ def _venue_exits(
     if market is None:
         return PositionDecision(protection=written, events=events)  # no rules: next step
     legs = snapshot.live(*EXIT_LIST_LEGS)
-    amount = round_to_step(snapshot.position.size, market.amount_step)
+    amount = round_to_step(snapshot.position.holding, market.amount_step)
     assert protection.stop_price is not None
     assert protection.take_profit_price is not None
     stop = round_to_step(protection.stop_price, market.price_tick)
@@ -183,7 +196,7 @@ def _venue_exits(
         return PositionDecision(
             protection=written,
             events=(*events, Event(PositionEventKind.NOTE,
-                                   f"size {snapshot.position.size} is below the venue minimum:"
+                                   f"size {snapshot.position.holding} is below the venue minimum:"
                                    " no exit list")),
         )  # fmt: skip
     plan = OcoPlan(
@@ -258,12 +271,12 @@ def _closing(config: SignalConfig, snapshot: PositionSnapshot, reason: str) -> P
     to_cancel = tuple(o.id for o in snapshot.live() if o.leg != EXIT_LEG and not o.cancel_requested)
     if snapshot.live():
         return PositionDecision(cancel=to_cancel)
-    if position.size <= 0:
+    if position.holding <= 0:
         return _finish(snapshot, reason)
     market, bid = snapshot.market, snapshot.best_bid
     if market is None or bid is None:
         return PositionDecision()  # no fresh market: sell on a later step
-    amount = round_to_step(position.size, market.amount_step)
+    amount = round_to_step(position.holding, market.amount_step)
     # Below the bid by the bot's slippage bound, so the IOC takes the book's top levels.
     price = round_to_step(bid * (1 - config.max_slippage_bps / BPS), market.price_tick)
     too_small = (
@@ -272,9 +285,27 @@ def _closing(config: SignalConfig, snapshot: PositionSnapshot, reason: str) -> P
         or (market.min_notional is not None and amount * price < market.min_notional)
     )
     if too_small:
-        dust = f"{position.size} left is below the venue's minimum order: kept as dust"
+        dust = f"{position.holding} left is below the venue's minimum order: kept as dust"
         note = Event(PositionEventKind.NOTE, dust)
         closed = _finish(snapshot, reason)
         return PositionDecision(close_reason=closed.close_reason, keep_watching=False,
                                 events=(note, *closed.events))  # fmt: skip
-    return PositionDecision(sell=SellPlan(amount, price, sell_key(snapshot)))
+    sell = SellPlan(amount, price, sell_key(snapshot))
+    refused = _refused_sells_in_a_row(snapshot)
+    if refused < REFUSED_SELLS_BEFORE_BACKOFF:
+        return PositionDecision(sell=sell)
+    note = Event(
+        PositionEventKind.NOTE,
+        f"the venue refused the last {refused} exit sells: the next in {REFUSED_SELL_PAUSE_S:.0f}s",
+    )
+    events = (note,) if refused == REFUSED_SELLS_BEFORE_BACKOFF else ()
+    return PositionDecision(sell=sell, events=events, next_in_s=REFUSED_SELL_PAUSE_S)
+
+
+def _refused_sells_in_a_row(snapshot: PositionSnapshot) -> int:
+    count = 0
+    for order in reversed([o for o in snapshot.orders if o.leg == EXIT_LEG]):
+        if order.status is not OrderStatus.REJECTED or order.filled > 0:
+            break
+        count += 1
+    return count

@@ -44,6 +44,13 @@ class PositionView:
     take_profit_price: Decimal | None
     trail_anchor: Decimal | None
     atr: Decimal | None
+    base_fees: Decimal = Decimal(0)  # fees paid in the base asset
+
+    @property
+    def holding(self) -> Decimal:
+        """What the account holds for the position: the size less the fees the venue
+        took in the base asset. Exits sell this, never more."""
+        return self.size - self.base_fees
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,3 +142,4 @@ class PositionDecision:
     events: tuple[Event, ...] = field(default=())
     # False: the chain ends here (closed, or paused until the bot starts again).
     keep_watching: bool = True
+    next_in_s: float | None = None  # None: the bot's watch interval

@@ -131,7 +131,7 @@ async def _snapshot(
             close_reason=position.close_reason, entry_amount=position.entry_amount,
             size=position.size, avg_entry_price=position.avg_entry_price,
             stop_price=position.stop_price, take_profit_price=position.take_profit_price,
-            trail_anchor=position.trail_anchor, atr=position.atr,
+            trail_anchor=position.trail_anchor, atr=position.atr, base_fees=position.base_fees,
         ),
         orders=tuple(
             PositionOrder(
@@ -170,7 +170,7 @@ async def _decide_and_write(
         outcome = WatchOutcome.CLOSED if closed else WatchOutcome.PAUSED
         log.info("position watch ended", position_id=str(position_id), outcome=outcome)
         return WatchReport(outcome, decision)
-    delay = float(config.watch_interval_s)
+    delay = decision.next_in_s or float(config.watch_interval_s)
     if seen.market is None:
         delay = min(delay, RETRY_AFTER_VENUE_FAILURE_S)
     await defer_next_watch(ctx, conn, position_id, delay_s=delay)
