@@ -97,6 +97,13 @@ def order_lock(order_id: object) -> str:
     return f"order:{order_id}"
 
 
+def order_list_lock(order_list_id: object) -> str:
+    """Placements of one order list never run at the same time. A leg's own jobs (cancel,
+    reconcile) keep their order lock: while the list is being placed they leave the leg
+    to it (worker.orders.list_placement says how)."""
+    return f"order-list:{order_list_id}"
+
+
 def reconcile_queueing_lock(credential_id: object) -> str:
     """At most one pending reconciliation per credential."""
     return f"reconcile:{credential_id}"

@@ -14,7 +14,9 @@ from shared.exchange.streams import BookStream, UserStream
 from shared.exchange.types import (
     AssetBalance,
     ExchangeOrder,
+    ExchangeOrderList,
     Market,
+    OcoToSend,
     OrderBook,
     OrderToSend,
     Ticker,
@@ -102,3 +104,21 @@ class ExchangeAdapter(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class SupportsOrderLists(Protocol):
+    """An optional capability: venues with native one-cancels-the-other order lists
+    (shared.exchange.capabilities.has_oco says which). Same rules as create_order: the
+    list's and the legs' client ids are ours and explicit, a lost answer is ambiguous and
+    is answered by fetch_order_list before any re-send."""
+
+    async def create_oco(self, request: OcoToSend) -> ExchangeOrderList:
+        """Raises AmbiguousExchangeError when the list may exist at the venue."""
+        ...
+
+    async def fetch_order_list(
+        self, symbol: str, list_client_order_id: str
+    ) -> ExchangeOrderList | None:
+        """The list with each leg's current state; None when the venue does not know it."""
+        ...
