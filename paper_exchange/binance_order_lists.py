@@ -62,7 +62,7 @@ async def cancel_order_list(request: web.Request) -> web.Response:
     order_list = state.engine.lists.find(account.api_key, list_id, client_id, code=-2011)
     if order_list.symbol != symbol:
         raise errors.BinanceError(-2011, "Order list does not exist.")
-    state.engine.cancel_list(account, order_list, now_ms(), cancel_id)
+    state.engine.conditional.cancel_list(account, order_list, now_ms(), cancel_id)
     return json_response(order_list.cancel_json())
 
 

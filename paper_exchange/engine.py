@@ -34,20 +34,21 @@ from decimal import Decimal
 
 from paper_exchange import errors, filters, stop_orders
 from paper_exchange.accounts import Account, AccountStore
+from paper_exchange.book_walk import exhausted, walk
 from paper_exchange.config import PaperConfig, SymbolSpec
+from paper_exchange.engine_conditional import ConditionalOrders
 from paper_exchange.events import (
     BalanceUpdate,
     BookUpdate,
     EventBus,
-    fill_updates,
     list_update,
     order_update,
     placement_updates,
 )
-from paper_exchange.market import Level, Market, SymbolMarket
+from paper_exchange.market import Market, SymbolMarket
 from paper_exchange.models import MARKET_LIKE_TYPES, STOP_TYPES, Order, Trade
-from paper_exchange.numbers import ZERO, floor_to_step, round_commission
-from paper_exchange.order_lists import OrderList, OrderListStore
+from paper_exchange.numbers import ZERO, round_commission
+from paper_exchange.order_lists import OrderListStore
 from paper_exchange.order_request import OrderRequest
 
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -81,6 +82,7 @@ class Engine:
         self._next_order_id: dict[str, int] = {}
         self._next_trade_id: dict[str, int] = {}
         self.lists = OrderListStore()
+        self.conditional = ConditionalOrders(self)
         self.reset()
 
     def reset(self) -> None:
@@ -139,7 +141,7 @@ class Engine:
         if req.type in STOP_TYPES:
             assert req.stop_price is not None
             stop_orders.check_not_triggered(req.side, req.type, req.stop_price, sm.mid)
-            order = self.record_order(account, req, client_id, now_ms)
+            order = self.conditional.record_order(account, req, client_id, now_ms)
             self._publish_placement(order, [], now_ms)
             self.publish_balances(account, spec, now_ms)
             return Placement(order=order, fills=[])
@@ -149,7 +151,7 @@ class Engine:
         if is_limit:
             assert req.price is not None
             assert req.quantity is not None
-            fills = _walk(levels, req.side, req.price, req.quantity, None, spec.step_size)
+            fills = walk(levels, req.side, req.price, req.quantity, None, spec.step_size)
             if req.type == "LIMIT_MAKER" and fills:
                 raise errors.would_take()
             if req.time_in_force == "FOK" and sum((q for _, q in fills), ZERO) < req.quantity:
@@ -161,7 +163,7 @@ class Engine:
             )
             account.lock(lock_asset, lock_amount)
         else:
-            fills = _walk(levels, req.side, None, req.quantity, req.quote_order_qty, spec.step_size)
+            fills = walk(levels, req.side, None, req.quantity, req.quote_order_qty, spec.step_size)
             if not fills:
                 raise errors.filter_failure("LOT_SIZE")
             lock_amount = ZERO
@@ -189,57 +191,11 @@ class Engine:
         )
         self.orders[req.symbol].append(order)
         trades = [self._fill(account, order, spec, p, q, now_ms, maker=False) for p, q in fills]
-        self._finish_taker(account, order, spec, exhausted=_exhausted(levels, fills))
+        self._finish_taker(account, order, spec, exhausted=exhausted(levels, fills))
         account.update_time = now_ms
         self._publish_placement(order, trades, now_ms)
         self.publish_balances(account, spec, now_ms)
         return Placement(order=order, fills=trades)
-
-    def record_order(
-        self,
-        account: Account,
-        req: OrderRequest,
-        client_id: str,
-        now_ms: int,
-        *,
-        order_list_id: int = -1,
-        lock: bool = True,
-    ) -> Order:
-        """Record an order that does not trade on arrival (an untriggered stop, an OCO
-        leg), locking its funds unless its list locks them (``lock=False``). The checks
-        are the caller's."""
-        assert req.quantity is not None
-        locked = ZERO
-        if lock:
-            asset, locked = stop_orders.lock_amount(
-                self.symbol_market(req.symbol).spec,
-                req.side,
-                req.quantity,
-                req.price,
-                req.stop_price,
-            )
-            account.lock(asset, locked)
-        order = Order(
-            symbol=req.symbol,
-            order_id=self._take_order_id(req.symbol),
-            api_key=account.api_key,
-            client_order_id=client_id,
-            side=req.side,
-            type=req.type,
-            time_in_force=req.time_in_force or "GTC",
-            price=req.price if req.price is not None else ZERO,
-            orig_qty=req.quantity,
-            orig_quote_qty=ZERO,
-            time=now_ms,
-            update_time=now_ms,
-            stp_mode=req.stp_mode,
-            locked=locked,
-            stop_price=req.stop_price if req.stop_price is not None else ZERO,
-            order_list_id=order_list_id,
-        )
-        self.orders[req.symbol].append(order)
-        account.update_time = now_ms
-        return order
 
     def check_filters(
         self, account: Account, sm: SymbolMarket, req: OrderRequest, new_orders: int = 1
@@ -319,15 +275,6 @@ class Engine:
                 self._cancel(account, order, now_ms, cancel_id)
         return open_orders
 
-    def cancel_list(
-        self, account: Account, order_list: OrderList, now_ms: int, cancel_id: str | None
-    ) -> None:
-        """Cancel every open leg (-2011 if the list is no longer executing)."""
-        legs = [o for o in order_list.orders if o.is_open]
-        if order_list.done or not legs:
-            raise errors.BinanceError(-2011, "Order list is not executing.")
-        self._cancel(account, legs[0], now_ms, cancel_id)
-
     def _cancel(
         self, account: Account, order: Order, now_ms: int, cancel_id: str | None = None
     ) -> None:
@@ -356,7 +303,7 @@ class Engine:
     def set_mid(self, symbol: str, mid: Decimal, now_ms: int) -> list[Trade]:
         sm = self.symbol_market(symbol)
         sm.set_mid(mid)
-        trades = self._trigger_stops(sm, now_ms)
+        trades = self.conditional.trigger_stops(sm, now_ms)
         trades += self._fill_resting(sm, now_ms)
         self.events.publish(BookUpdate(symbol))
         return trades
@@ -366,7 +313,7 @@ class Engine:
         trades: list[Trade] = []
         for _ in range(steps):
             sm.step()
-            trades.extend(self._trigger_stops(sm, now_ms))
+            trades.extend(self.conditional.trigger_stops(sm, now_ms))
             trades.extend(self._fill_resting(sm, now_ms))
             # Per step, not per call: a diff-depth stream must see every intermediate
             # book to list every level that changed in between.
@@ -384,7 +331,7 @@ class Engine:
             account = self.accounts.get(order.api_key)
             if account is None:
                 continue
-            self._start_leg(account, order, now_ms)
+            self.conditional.start_leg(account, order, now_ms)
             trade = self._fill(account, order, sm.spec, order.price, order.remaining, now_ms, True)
             trades.append(trade)
             order.status = "FILLED"
@@ -393,61 +340,6 @@ class Engine:
             self._publish_order(order, "TRADE", now_ms, trade)
             self.publish_balances(account, sm.spec, now_ms)
         return trades
-
-    def _trigger_stops(self, sm: SymbolMarket, now_ms: int) -> list[Trade]:
-        """Trigger the stop orders the new mid meets; each then trades like the LIMIT or
-        MARKET order it stands for (taking the book, a limit remainder resting)."""
-        trades: list[Trade] = []
-        spec = sm.spec
-        for order in stop_orders.due(self.orders[spec.symbol], sm.mid):
-            account = self.accounts.get(order.api_key)
-            if account is None or not order.is_open:  # an OCO sibling expired meanwhile
-                continue
-            order.triggered_time = order.update_time = now_ms
-            self._start_leg(account, order, now_ms)
-            levels = sm.book().asks if order.side == "BUY" else sm.book().bids
-            if order.trades_as_market:
-                # Settles from free funds like a MARKET order: the lock goes back first.
-                self._release(account, order, spec)
-                fills = _walk(levels, order.side, None, order.orig_qty, None, spec.step_size)
-                fills = _affordable(account, spec, order.side, fills)
-            else:
-                fills = _walk(
-                    levels, order.side, order.price, order.remaining, None, spec.step_size
-                )
-                if (
-                    order.time_in_force == "FOK"
-                    and sum((q for _, q in fills), ZERO) < order.remaining
-                ):
-                    fills = []
-            fill_trades = [self._fill(account, order, spec, p, q, now_ms, False) for p, q in fills]
-            self._finish_taker(account, order, spec, exhausted=_exhausted(levels, fills))
-            account.update_time = now_ms
-            for update in fill_updates(order, fill_trades, now_ms):
-                self.events.publish(update)
-            self.publish_balances(account, spec, now_ms)
-            trades += fill_trades
-        return trades
-
-    def _start_leg(self, account: Account, order: Order, now_ms: int) -> None:
-        """An OCO leg starts working (triggers, or fills first): the other leg expires
-        and hands over the list's lock; the list is done."""
-        if order.order_list_id < 0:
-            return
-        order_list = self.lists.get(order.order_list_id)
-        if order_list is None or order_list.done:
-            return
-        for other in order_list.orders:
-            if other is order or not other.is_open:
-                continue
-            order.locked += other.locked
-            other.locked = ZERO
-            other.status = "EXPIRED"
-            other.expiry_reason = "OCO_TRIGGER"
-            other.update_time = now_ms
-            self._publish_order(other, "EXPIRED", now_ms)
-        order_list.finish(now_ms)
-        self.events.publish(list_update(order_list))
 
     # ---- events --------------------------------------------------------------------
 
@@ -534,61 +426,3 @@ class Engine:
         value = self._next_trade_id[symbol]
         self._next_trade_id[symbol] = value + 1
         return value
-
-
-def _walk(
-    levels: tuple[Level, ...],
-    side: str,
-    limit_price: Decimal | None,
-    qty: Decimal | None,
-    quote_qty: Decimal | None,
-    step: Decimal,
-) -> list[tuple[Decimal, Decimal]]:
-    """Fills (price, qty) taking ``levels`` best first, up to a quantity or a quote amount."""
-    fills: list[tuple[Decimal, Decimal]] = []
-    remaining_qty = qty
-    remaining_quote = quote_qty
-    for level in levels:
-        if limit_price is not None and (
-            level.price > limit_price if side == "BUY" else level.price < limit_price
-        ):
-            break
-        if remaining_qty is not None:
-            take = min(level.qty, remaining_qty)
-        else:
-            assert remaining_quote is not None
-            take = min(level.qty, floor_to_step(remaining_quote / level.price, step))
-        if take <= 0:
-            break
-        fills.append((level.price, take))
-        if remaining_qty is not None:
-            remaining_qty -= take
-            if remaining_qty == 0:
-                break
-        else:
-            assert remaining_quote is not None
-            remaining_quote -= level.price * take
-    return fills
-
-
-def _exhausted(levels: tuple[Level, ...], fills: list[tuple[Decimal, Decimal]]) -> bool:
-    """Whether the fills took every level completely (the order ran out of book)."""
-    return len(fills) == len(levels) and all(
-        q == lvl.qty for (_, q), lvl in zip(fills, levels, strict=True)
-    )
-
-
-def _affordable(
-    account: Account, spec: SymbolSpec, side: str, fills: list[tuple[Decimal, Decimal]]
-) -> list[tuple[Decimal, Decimal]]:
-    """The fills a triggered market-type stop can pay for from free funds (the rest
-    expires, as Binance expires what the account cannot cover)."""
-    budget = account.balance(spec.quote if side == "BUY" else spec.base).free
-    kept: list[tuple[Decimal, Decimal]] = []
-    for price, qty in fills:
-        need = price * qty if side == "BUY" else qty
-        if need > budget:
-            break
-        budget -= need
-        kept.append((price, qty))
-    return kept

@@ -8,7 +8,7 @@ long (take profit above, stop loss below) and a BUY mirrors it. A breach is -201
 relationship of the prices for the orders is not correct.".
 
 The quantity is locked once for the list, on its first leg (the stop loss); the leg
-that starts working takes it over (``Engine._start_leg``).
+that starts working takes it over (``ConditionalOrders.start_leg``).
 """
 
 from __future__ import annotations
@@ -173,7 +173,9 @@ def place_oco(engine: Engine, account: Account, req: OcoRequest, now_ms: int) ->
     list_id = engine.lists.take_id()
     orders = []
     for index, (leg, client_id) in enumerate(legs):
-        order = engine.record_order(account, leg, client_id, now_ms, order_list_id=list_id)
+        order = engine.conditional.record_order(
+            account, leg, client_id, now_ms, order_list_id=list_id, lock=False
+        )
         if index == 0:
             order.locked = amount
         orders.append(order)
