@@ -38,19 +38,7 @@ def _list_resting(bots: WorkerHarness, account: object) -> object:
 
 async def _protected_at_the_venue(bots: WorkerHarness, account: object, ids: dict) -> D:  # type: ignore[type-arg]
     await enter(bots, ids, amount="0.01", price="60100")
-    try:
-        await bots.drain(_list_resting(bots, account), within_s=8)  # type: ignore[arg-type]
-    except AssertionError:
-        print("DBG", await events(bots, ids["position"]))
-        print("DBG", await bots.paper.balances(account.api_key))  # type: ignore[attr-defined]
-        print("DBG", [(o["type"], o["status"], o["origQty"], o.get("orderListId"), o["clientOrderId"]) for o in await bots.paper.orders(api_key=account.api_key, symbol=VENUE_SYMBOL)])  # type: ignore[attr-defined]
-        print("DBG", await bots.paper.request_counts(account.api_key))  # type: ignore[attr-defined]
-        print("DBG", await bots.fetch("select list_client_order_id from order_lists"))
-        print("DBG", await bots.fetch("select side::text, amount, price, fee_amount, fee_currency from fills"))
-        print("DBG", await bots.fetch("select status, reject_reason, last_error_code, last_error_message, attempts from order_lists"))
-        print("DBG", await bots.fetch("select bot_leg, type::text, status::text, price, stop_price, amount, reject_reason, last_error_message from orders"))
-        print("DBG", await bots.fetch("select task_name, status::text from procrastinate_jobs where task_name not in ('retry_stalled_jobs','reconcile_sweep','sample_queue_depth','redefer_orphan_orders') order by id"))
-        raise
+    await bots.drain(_list_resting(bots, account))  # type: ignore[arg-type]
     opened = await position(bots, ids["position"])
     held = opened["size"] - await base_fees(bots, ids["position"])
     resting = await venue_open_orders(bots, account)  # type: ignore[arg-type]
@@ -75,7 +63,7 @@ async def test_stop_fills_take_profit_canceled_position_closed(bots: WorkerHarne
     assert legs["stop_loss"][0] == "filled"
     assert legs["take_profit"][0] in ("canceled", "expired")
     assert await nothing_resting(bots, account)
-    assert [row[0] for row in await events(bots, ids["position"])][0] == "exits_placed"
+    assert (await events(bots, ids["position"]))[0][0] == "exits_placed"
 
 
 async def test_take_profit_fills_stop_canceled_position_closed(bots: WorkerHarness) -> None:
