@@ -15,7 +15,16 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from shared.db.statements import execute, fetch_all, fetch_one, fetch_value, fetch_values
-from shared.domain import CredentialEnvironment, DeliveryOutcome, PositionStatus, SignalAction
+from shared.domain import (
+    CredentialEnvironment,
+    DeliveryOutcome,
+    OrderSide,
+    OrderSource,
+    OrderType,
+    PositionStatus,
+    SignalAction,
+    TimeInForce,
+)
 from shared.repositories.rows import coerce_enums
 
 
@@ -84,6 +93,17 @@ class PlannedEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class EntryShape:
+    """What every entry order of a fan-out shares."""
+
+    source: OrderSource
+    bot_leg: str
+    side: OrderSide
+    type: OrderType
+    time_in_force: TimeInForce
+
+
+@dataclass(frozen=True, slots=True)
 class PlannedDelivery:
     bot_id: UUID
     entry: PlannedEntry | None = None
@@ -129,6 +149,7 @@ async def write_entry_fan_out(
     response_status: int,
     event_message: str,
     opened_detail: str,
+    entry: EntryShape,
 ) -> EntryFanOutWritten:
     entries = [d.entry for d in deliveries]
     params: dict[str, Any] = {
@@ -137,6 +158,11 @@ async def write_entry_fan_out(
         "response_status": response_status,
         "event_message": event_message,
         "opened_detail": opened_detail,
+        "source": entry.source,
+        "bot_leg": entry.bot_leg,
+        "side": entry.side,
+        "type": entry.type,
+        "time_in_force": entry.time_in_force,
         "bot_ids": [d.bot_id for d in deliveries],
         "outcomes": [
             DeliveryOutcome.ORDERED.value if d.entry else DeliveryOutcome.SKIPPED.value

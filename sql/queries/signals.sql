@@ -107,8 +107,8 @@ WITH planned AS (
         (id, client_id, credential_id, bot_id, source, bot_leg, symbol, side, type,
          time_in_force, amount, price, idempotency_key, request_fingerprint, client_order_id,
          response_status, response_body, signal_id, position_id)
-    SELECT d.order_id, d.client_id, d.credential_id, d.bot_id, 'bot', 'entry', d.symbol,
-           'buy', 'limit', 'ioc', d.amount, d.price,
+    SELECT d.order_id, d.client_id, d.credential_id, d.bot_id, %(source)s, %(bot_leg)s,
+           d.symbol, %(side)s, %(type)s, %(time_in_force)s, d.amount, d.price,
            d.idempotency_key, d.fingerprint,
            d.client_order_id, %(response_status)s, d.response_body, %(signal_id)s,
            d.position_id
@@ -156,7 +156,7 @@ WITH planned AS (
     INSERT INTO signal_deliveries (signal_id, bot_id, client_id, outcome, reason, position_id)
     SELECT %(signal_id)s, pl.bot_id, %(client_id)s,
            CASE WHEN c.id IS NOT NULL THEN 'closing' ELSE 'skipped' END,
-           CASE WHEN c.id IS NOT NULL THEN NULL
+           CASE WHEN c.id IS NOT NULL THEN 'position set closing'
                 ELSE coalesce(pl.reason, 'no open position') END,
            c.id
     FROM planned pl

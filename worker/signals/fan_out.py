@@ -73,6 +73,7 @@ from shared.orders.views import order_body
 from shared.repositories import signals as signals_repo
 from shared.repositories.orders import Order
 from shared.repositories.signals import (
+    EntryShape,
     FanOutTarget,
     PlannedDelivery,
     PlannedEntry,
@@ -88,6 +89,14 @@ log = structlog.get_logger(__name__)
 ENTRY_LEG = "entry"
 EVENT_MESSAGE = f"intent accepted ({OrderSource.BOT.value})"  # as submit_order_intent says
 KILL_SWITCH_SKIP = "kill switch engaged"
+# Spot only: an entry buys, a limit IOC at the slippage bound (worker.signals.sizing).
+ENTRY_SHAPE = EntryShape(
+    source=OrderSource.BOT,
+    bot_leg=ENTRY_LEG,
+    side=OrderSide.BUY,
+    type=OrderType.LIMIT,
+    time_in_force=TimeInForce.IOC,
+)
 
 
 class FanOutOutcome(StrEnum):
@@ -231,11 +240,11 @@ def _planned_entry(
         OrderIntent(
             credential_id=target.credential_id,
             symbol=signal.symbol,
-            side=OrderSide.BUY,
-            type=OrderType.LIMIT,
+            side=ENTRY_SHAPE.side,
+            type=ENTRY_SHAPE.type,
             amount=entry.amount,
             price=entry.price,
-            time_in_force=TimeInForce.IOC,
+            time_in_force=ENTRY_SHAPE.time_in_force,
         )
     )
     order_id = uuid.uuid4()
@@ -244,7 +253,7 @@ def _planned_entry(
     key = idempotency_key(signal.id, target.bot_id)
     order = Order(
         id=order_id, client_id=target.client_id, credential_id=target.credential_id,
-        bot_id=target.bot_id, source=OrderSource.BOT, bot_tick=None, bot_leg=ENTRY_LEG,
+        bot_id=target.bot_id, source=ENTRY_SHAPE.source, bot_tick=None, bot_leg=ENTRY_SHAPE.bot_leg,
         symbol=intent.symbol, side=intent.side, type=intent.type,
         time_in_force=intent.time_in_force, amount=intent.amount, price=intent.price,
         idempotency_key=key, client_order_id=client_order_id_for(order_id),
@@ -303,6 +312,7 @@ async def _fan_out_entry(
             response_status=ACCEPTED_STATUS_CODE,
             event_message=EVENT_MESSAGE,
             opened_detail=f"opened by signal {signal.sender_signal_id}",
+            entry=ENTRY_SHAPE,
         )
         await defer_many(ctx.job_app, conn, PLACE_ORDER, [
             JobToDefer({"order_id": str(order_id)}, lock=order_lock(order_id))
