@@ -26,6 +26,7 @@ from shared.exchange.budget import RequestBudget
 from shared.exchange.ccxt_order_lists import leg_ids, oco_params, parse_placed_list
 from shared.exchange.ccxt_parsing import (
     parse_balance,
+    parse_candle,
     parse_market,
     parse_order,
     parse_order_book,
@@ -45,6 +46,7 @@ from shared.exchange.retry import retry_read
 from shared.exchange.streams import BookStream, UserStream
 from shared.exchange.types import (
     AssetBalance,
+    Candle,
     ExchangeOrder,
     ExchangeOrderList,
     Market,
@@ -62,6 +64,7 @@ BINANCE_WEIGHTS: Mapping[str, int] = {
     "load_markets": 20,
     "fetch_order_book": 5,
     "fetch_ticker": 2,
+    "fetch_candles": 2,  # GET /api/v3/klines
     "fetch_balance": 20,
     "create_order": 1,
     "cancel_order": 1,
@@ -186,6 +189,13 @@ class CcxtAdapter:
     async def fetch_ticker(self, symbol: str) -> Ticker:
         raw = await self._read("fetch_ticker", lambda: self.client.fetch_ticker(symbol))
         return parse_ticker(symbol, raw)
+
+    async def fetch_candles(self, symbol: str, interval: str, limit: int) -> list[Candle]:
+        raw = await self._read(
+            "fetch_candles",
+            lambda: self.client.fetch_ohlcv(symbol, interval, limit=limit),
+        )
+        return [parse_candle(row) for row in raw]
 
     async def fetch_balance(self) -> dict[str, AssetBalance]:
         raw = await self._read("fetch_balance", lambda: self.client.fetch_balance())

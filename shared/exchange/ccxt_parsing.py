@@ -14,6 +14,7 @@ from shared.domain import OrderSide, OrderType
 from shared.exchange.types import (
     AssetBalance,
     BookLevel,
+    Candle,
     ExchangeOrder,
     Market,
     OrderBook,
@@ -165,3 +166,26 @@ def _order_type(raw: dict[str, Any]) -> OrderType:
     if isinstance(venue_type, str) and venue_type in _VENUE_TYPES:
         return _VENUE_TYPES[venue_type]
     return OrderType(raw["type"]) if raw.get("type") in ("limit", "market") else OrderType.LIMIT
+
+
+def parse_candle(row: list[Any]) -> Candle:
+    """ccxt's OHLCV row: [open time in ms, open, high, low, close, volume]."""
+    opened, open_, high, low, close, volume = row[:6]
+    open_time = from_epoch(opened)
+    if open_time is None:
+        raise ValueError("candle without an open time")
+    return Candle(
+        open_time=open_time,
+        open=_required(open_),
+        high=_required(high),
+        low=_required(low),
+        close=_required(close),
+        volume=dec0(volume),
+    )
+
+
+def _required(value: Any) -> Decimal:
+    number = dec(value)
+    if number is None:
+        raise ValueError("candle without a price")
+    return number

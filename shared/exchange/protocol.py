@@ -13,6 +13,7 @@ from typing import Protocol, Self, runtime_checkable
 from shared.exchange.streams import BookStream, UserStream
 from shared.exchange.types import (
     AssetBalance,
+    Candle,
     ExchangeOrder,
     ExchangeOrderList,
     Market,
@@ -60,6 +61,11 @@ class ExchangeAdapter(Protocol):
     async def fetch_order_book(self, symbol: str, limit: int = 20) -> OrderBook: ...
 
     async def fetch_ticker(self, symbol: str) -> Ticker: ...
+
+    async def fetch_candles(self, symbol: str, interval: str, limit: int) -> list[Candle]:
+        """The last `limit` candles of `interval` ("1m", "1h", ...), oldest first (the
+        last one may still be forming). NotSupportedError where the connector has none."""
+        ...
 
     async def fetch_balance(self) -> dict[str, AssetBalance]: ...
 

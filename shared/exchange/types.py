@@ -64,6 +64,18 @@ class Ticker:
 
 
 @dataclass(frozen=True, slots=True)
+class Candle:
+    """One closed (or the current, still forming) candle of a market: OHLCV."""
+
+    open_time: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class AssetBalance:
     asset: str
     free: Decimal
