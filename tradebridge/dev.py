@@ -2,7 +2,8 @@
 
 Embedded Postgres (unless DATABASE_URL is set) → migrations → the paper exchange → demo
 data (tradebridge.dev_demo: a client with a fresh token, a paper credential and demo
-bots per venue dialect) → web and worker
+bots per venue dialect; tradebridge.dev_signals: a signal strategy with two bots and a
+first signal through its webhook) → web and worker
 as separate processes, as in production → one demo order through the HTTP API. Ctrl-C
 stops every child and leaves nothing running.
 
@@ -39,6 +40,7 @@ from shared.errors import ConfigurationError
 from shared.sealing import generate_key_pair
 from shared.settings import PRIVATE_SEALING_ENV_VARS, Settings
 from tradebridge.dev_demo import demo_data, paper_account_body, start_demo_bots
+from tradebridge.dev_signals import DemoSignals, signals_account_body, start_demo_signals
 
 DEV_ENV = Path(".tradebridge/dev.env")
 
@@ -47,10 +49,12 @@ def _dev_secrets() -> dict[str, str]:
     if DEV_ENV.exists():
         lines = DEV_ENV.read_text().splitlines()
         values = dict(line.split("=", 1) for line in lines if "=" in line)
-        if "PAPER_MEMO" not in values:  # written before the paper exchange spoke BitMart
-            values["PAPER_MEMO"] = secrets.token_hex(8)
+        # Files written before the paper exchange spoke BitMart, or before the signal demo.
+        missing = {k: v for k, v in _paper_extras().items() if k not in values}
+        if missing:
+            values.update(missing)
             with DEV_ENV.open("a") as file:
-                file.write(f"PAPER_MEMO={values['PAPER_MEMO']}\n")
+                file.write("".join(f"{k}={v}\n" for k, v in missing.items()))
         return values
     pair = generate_key_pair()
     values = {
@@ -60,12 +64,20 @@ def _dev_secrets() -> dict[str, str]:
         "TRADEBRIDGE_ADMIN_TOKEN": "tbadmin_" + secrets.token_urlsafe(24),
         "PAPER_API_KEY": secrets.token_hex(32),
         "PAPER_SECRET": secrets.token_hex(32),
-        "PAPER_MEMO": secrets.token_hex(8),
+        **_paper_extras(),
     }
     DEV_ENV.parent.mkdir(exist_ok=True)
     DEV_ENV.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
     DEV_ENV.chmod(0o600)
     return values
+
+
+def _paper_extras() -> dict[str, str]:
+    return {
+        "PAPER_MEMO": secrets.token_hex(8),
+        "PAPER_SIGNALS_API_KEY": secrets.token_hex(32),
+        "PAPER_SIGNALS_SECRET": secrets.token_hex(32),
+    }
 
 
 def _wait_http(url: str, seconds: float = 30) -> None:
@@ -121,6 +133,7 @@ def banner(
     token: str,
     demo_order: httpx.Response,
     bots: list[str],
+    signals: DemoSignals,
     psql: str,
     metrics_port: int,
 ) -> str:
@@ -137,8 +150,14 @@ tradebridge is running (Ctrl-C stops everything)
   paper venue   {paper_url}/api/v3/exchangeInfo
   demo order    HTTP {demo_order.status_code}: {demo_order.text[:200]}
   demo bots     {", ".join(bots)}
+  demo signals  strategy {signals.strategy_id}: {", ".join(signals.bots)}
+  first signal  HTTP {signals.first_signal.status_code}: {signals.first_signal.text[:200]}
 
   curl -s -H 'Authorization: Bearer {token}' {web_url}/v1/orders
+  curl -s -H 'Authorization: Bearer {token}' {web_url}/v1/positions
+  curl -s {web_url}/v1/signals/{signals.strategy_id} -H 'Content-Type: application/json' \\
+    -d '{{"secret": "{signals.secret}", "signal_id": "my-exit-1",
+         "symbol": "BTC/USDT", "action": "exit"}}'
 
   dashboard     {web_url}/dashboard   (sign in with the demo token; operators: admin token)
   demo token    {token}   (shown once; only its hash is stored)
@@ -193,12 +212,14 @@ def run_dev(settings: Settings, *, reset: bool = False) -> int:
     try:
         start(["paper-exchange", "--port", str(paper_port)], env)
         _wait_http(f"{paper_url}/api/v3/ping")
-        httpx.post(f"{paper_url}/_admin/accounts", json=paper_account_body(keys))
+        for account in (paper_account_body(keys), signals_account_body(keys)):
+            httpx.post(f"{paper_url}/_admin/accounts", json=account).raise_for_status()
         token, credential_ids = asyncio.run(demo_data(settings.database_url, keys))
         start(["web"], web_env)
         start(["worker"], env)
         _wait_http(f"{web_url}/health")
         bots = start_demo_bots(web_url, token, credential_ids)
+        signals = start_demo_signals(web_url, token, credential_ids["paper-signals"], paper_url)
         demo_order = httpx.post(
             f"{web_url}/v1/orders",
             headers={"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex},
@@ -209,7 +230,7 @@ def run_dev(settings: Settings, *, reset: bool = False) -> int:
         _wait_until_ok(f"{web_url}/health/worker", seconds=20)
         text = banner(
             web_url=web_url, paper_url=paper_url, token=token, demo_order=demo_order,
-            bots=bots, psql=_psql_hint(settings.database_url),
+            bots=bots, signals=signals, psql=_psql_hint(settings.database_url),
             metrics_port=settings.worker_metrics_port,
         )  # fmt: skip
         print(text, flush=True)

@@ -31,6 +31,8 @@ DEMO_BALANCES = {"USDT": "1000000", "BTC": "10", "ETH": "100", "SOL": "1000"}
 class DemoCredential:
     label: str
     venue: Venue
+    # Which paper account's keys it carries: keys[f"{account}_API_KEY"] and _SECRET.
+    account: str = "PAPER"
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ DEMO_CREDENTIALS = (
     DemoCredential("paper", Venue.BINANCE),
     DemoCredential("paper-bitmart", Venue.BITMART),
     DemoCredential("paper-coinstore", Venue.COINSTORE),
+    # The signal bots' own account (tradebridge.dev_signals).
+    DemoCredential("paper-signals", Venue.BINANCE, account="PAPER_SIGNALS"),
 )
 
 DEMO_BOTS = (
@@ -83,6 +87,8 @@ async def demo_data(database_url: str, keys: dict[str, str]) -> tuple[str, dict[
         issued = await issue_api_token(conn, client.id, label=f"dev {time.strftime('%F %T')}")
         credential_ids = {}
         for demo in DEMO_CREDENTIALS:
+            if f"{demo.account}_API_KEY" not in keys:
+                continue  # a caller without that account's keys (the browser tests)
             existing = await get_usable_credential_by_label(conn, client.id, demo.label)
             if existing is None:
                 existing = await _insert_demo_credential(conn, client.id, demo, keys)
@@ -97,9 +103,10 @@ async def _insert_demo_credential(
     keys: dict[str, str],
 ) -> Any:
     credential_id = uuid.uuid4()
+    api_key = keys[f"{demo.account}_API_KEY"]
     secrets = CredentialSecrets(
-        api_key=keys["PAPER_API_KEY"],
-        secret=keys["PAPER_SECRET"],
+        api_key=api_key,
+        secret=keys[f"{demo.account}_SECRET"],
         memo=keys["PAPER_MEMO"] if demo.venue is Venue.BITMART else None,
     )
     sealed = seal_credential_secrets(
@@ -115,7 +122,7 @@ async def _insert_demo_credential(
             id=credential_id, client_id=client_id, exchange=demo.venue.value,
             environment=CredentialEnvironment.PAPER, api_base_url=None, label=demo.label,
             sealed_secret=sealed, key_id=keys["TRADEBRIDGE_SEALING_KEY_ID"],
-            masked_hint=masked_hint(keys["PAPER_API_KEY"]),
+            masked_hint=masked_hint(api_key),
         ),
     )  # fmt: skip
 
