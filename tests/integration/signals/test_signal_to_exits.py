@@ -149,6 +149,7 @@ async def test_risk_sized_entries_from_venue_candles_get_atr_exits(
         # The position's levels (unrounded) are the same ones.
         assert down(position["stop_price"], TICK) == stop
         assert up(position["take_profit_price"], TICK) == take_profit
+    await _close_out(worker, fleet)
 
 
 async def test_a_partial_entry_then_a_second_entry_replace_the_list_for_the_new_size(
