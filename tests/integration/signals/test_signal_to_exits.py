@@ -195,6 +195,14 @@ async def test_a_partial_entry_then_a_second_entry_replace_the_list_for_the_new_
         with contextlib.suppress(asyncio.CancelledError):
             await sampler
     assert most_lists == 1  # never two live lists at the venue
+    by_list: dict[int, list[dict[str, Any]]] = {}
+    for order in await worker.paper.orders(api_key=paper_account.api_key, symbol=VENUE_SYMBOL):
+        if order["orderListId"] != -1:
+            by_list.setdefault(order["orderListId"], []).append(order)
+    old_list, new_list = (by_list[list_id] for list_id in sorted(by_list))
+    assert {o["status"] for o in old_list} == {"CANCELED"}
+    # The old list was gone at the venue before the new one arrived.
+    assert max(o["updateTime"] for o in old_list) <= min(o["time"] for o in new_list)
 
     position_id = next(iter((await fleet_positions(worker, fleet)).values()))["id"]
     kinds = [
