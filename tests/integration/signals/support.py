@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -30,6 +31,15 @@ CONFIG: dict[str, Any] = {
     "max_slippage_bps": "50",
     "exit_mode": "watched",
 }
+# Protected at the venue: one OCO list (take-profit + stop-loss limit) per position.
+VENUE_CONFIG: dict[str, Any] = {
+    **CONFIG,
+    "stop_loss_pct": "2",
+    "take_profit_pct": "4",
+    "exit_mode": "venue",
+    "watch_interval_s": 1,
+}
+OCO_POST = "POST /api/v3/orderList/oco"
 
 
 @dataclass(frozen=True)
@@ -42,13 +52,20 @@ class Fleet:
 
 
 async def new_fleet(
-    worker: WorkerHarness, account: PaperAccount, bots: int, config: dict[str, Any] | None = None
+    worker: WorkerHarness,
+    account: PaperAccount,
+    bots: int,
+    config: dict[str, Any] | None = None,
+    *,
+    configs: Sequence[dict[str, Any]] = (),
 ) -> Fleet:
     """A client, a credential on `account`, a strategy and `bots` running signal bots, and
-    the credential's balance snapshot as the venue has it."""
+    the credential's balance snapshot as the venue has it. `configs` gives bot i its own
+    config (the rest get `config`)."""
     client_id, credential_id = await worker.client_with_credential(account)
     strategy_id = uuid.uuid4()
     bot_ids = [uuid.uuid4() for _ in range(bots)]
+    bot_configs = [*configs, *[config or CONFIG] * (bots - len(configs))]
     venue_balances = await worker.paper.balances(account.api_key)
     async with worker.pool.connection() as conn, conn.transaction():
         await conn.execute(
@@ -63,8 +80,8 @@ async def new_fleet(
                 " %s, 'running', %s)",
                 [
                     (bot_id, client_id, f"b-{bot_id.hex[:8]}", SYMBOL, credential_id,
-                     Jsonb(config or CONFIG), strategy_id)
-                    for bot_id in bot_ids
+                     Jsonb(bot_config), strategy_id)
+                    for bot_id, bot_config in zip(bot_ids, bot_configs, strict=True)
                 ],
             )  # fmt: skip
             await cur.executemany(
@@ -157,3 +174,44 @@ async def assert_exactly_one_entry_each(
         assert copies[0]["status"] == "FILLED"
         assert Decimal(copies[0]["executedQty"]) == order["filled"] == order["amount"]
     return orders
+
+
+async def venue_order_lists(account: PaperAccount) -> list[dict[str, Any]]:
+    """The account's executing order lists, as the venue lists them (openOrderList)."""
+    client = account.client()
+    try:
+        lists: list[dict[str, Any]] = await client.private_get_openorderlist()
+    finally:
+        await client.close()
+    return lists
+
+
+async def venue_open_orders(worker: WorkerHarness, account: PaperAccount) -> list[dict[str, Any]]:
+    return [
+        o
+        for o in await worker.paper.orders(api_key=account.api_key, symbol=VENUE_SYMBOL)
+        if o["status"] in ("NEW", "PARTIALLY_FILLED")
+    ]
+
+
+async def oco_posts(worker: WorkerHarness, account: PaperAccount) -> int:
+    return (await worker.paper.request_counts(api_key=account.api_key)).get(OCO_POST, 0)
+
+
+def lists_resting(account: PaperAccount, count: int) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return len(await venue_order_lists(account)) == count
+
+    return check
+
+
+async def fleet_positions(worker: WorkerHarness, fleet: Fleet) -> dict[UUID, dict[str, Any]]:
+    """Each bot's position, from ops.positions (sizes and prices from fills), by bot."""
+    rows = await worker.fetch(
+        "SELECT bot_id, id, status::text, close_reason, size, entry_amount, avg_entry_price,"
+        " atr, stop_price, take_profit_price FROM ops.positions WHERE client_id = %s",
+        fleet.client_id,
+    )
+    keys = ("id", "status", "close_reason", "size", "entry_amount", "avg_entry_price", "atr",
+            "stop_price", "take_profit_price")  # fmt: skip
+    return {row[0]: dict(zip(keys, row[1:], strict=True)) for row in rows}
