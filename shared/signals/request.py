@@ -84,6 +84,8 @@ def decode_body(raw: bytes) -> dict[str, Any]:
         value = _decoder.decode(raw)
     except msgspec.DecodeError as exc:
         raise MalformedSignal("body", f"not valid JSON ({exc})") from None
+    except RecursionError:  # raised by the decoder itself: this body, never a bug elsewhere
+        raise MalformedSignal("body", "JSON nested too deep") from None
     if not isinstance(value, dict):
         raise MalformedSignal("body", "a JSON object body is required")
     return value

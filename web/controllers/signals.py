@@ -118,7 +118,8 @@ class SignalWebhookController(Controller):
         job_app: JobApp,
         context: Context,
         strategy_id: FromPath[UUID],
-    ) -> Response[Any]:
+    ) -> Response[SignalReceipt]:
+        """Documented as its 202; a refusal answers 422 with `SignalRefused`."""
         try:
             body = decode_body(await request.body())
             check_json_body(body)
@@ -173,6 +174,7 @@ async def _secret_is_right(conn: Conn, strategy_id: UUID, body: dict[str, Any]) 
 
 
 def _answer(request: Request[Any, Any, Any], recorded: SignalRecorded) -> Response[Any]:
+    """The recorded answer: 202 with the signal, or 422 with the error and the signal."""
     headers = {REPLAYED_HEADER: "true"} if recorded.replayed else {}
     summary = msgspec.convert(recorded.body["signal"], SignalSummary)
     if recorded.status_code == ACCEPTED_STATUS_CODE:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -13,7 +13,7 @@ from shared.orders.views import utc
 from shared.repositories.strategies import Strategy
 from shared.signals.strategies import CLOCK_BODY, MAX_SIGNAL_AGE_S, SecretIssued
 from shared.validation import whole_string
-from web.schemas.common import Label
+from web.schemas.common import TEXT_PATTERN, Label
 
 MaxSignalAge = Annotated[
     int,
@@ -23,8 +23,10 @@ MaxSignalAge = Annotated[
         description="A signal older than this (by its `time`, else its arrival) is refused",
     ),
 ]
+# A Literal, not a bounded int: the document then states the range of each item.
+Weekday = Literal[1, 2, 3, 4, 5, 6, 7]
 SessionDays = Annotated[
-    list[Annotated[int, Meta(ge=1, le=7)]],
+    list[Weekday],
     Meta(
         min_length=1,
         max_length=7,
@@ -48,6 +50,7 @@ Timezone = Annotated[
     Meta(
         min_length=1,
         max_length=64,
+        pattern=TEXT_PATTERN,
         description="IANA timezone name of the session window",
         examples=["America/New_York"],
     ),

@@ -11,8 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.fixtures.fix_web import StartWeb, WebServer
-from tests.integration.web.signal_support import create_strategy, signal_body
-from tests.integration.web.support import error_of, fetch_all, jobs
+from tests.integration.web.signal_support import (
+    create_signal_bot,
+    create_strategy,
+    signal_body,
+)
+from tests.integration.web.support import create_credential, error_of, execute, fetch_all, jobs
 
 
 async def _strategy(web: WebServer, **settings: Any) -> tuple[str, str, str]:
@@ -323,6 +327,21 @@ async def test_signals_listing_and_detail(web: WebServer) -> None:
         assert [item["signal_id"] for item in rest["items"]] == ["l-0"]
         assert rest["next_cursor"] is None
 
+        # What the fan-out job writes per bot (the job is another module's).
+        credential = await create_credential(http)
+        bot = await create_signal_bot(http, credential["id"], strategy_id)
+        await execute(
+            web.db_url,
+            """INSERT INTO signal_deliveries (signal_id, bot_id, client_id, outcome, reason)
+               SELECT %(signal)s, id, client_id, 'skipped', 'max position reached'
+               FROM bots WHERE id = %(bot)s""",
+            {"signal": ids[1], "bot": bot["id"]},
+        )
+        with_delivery = (await http.get(f"/v1/signals/{ids[1]}")).json()
+        assert [
+            (d["bot_id"], d["bot_name"], d["outcome"], d["reason"], d["order_id"])
+            for d in with_delivery["deliveries"]
+        ] == [(bot["id"], bot["name"], "skipped", "max position reached", None)]
         detail = (await http.get(f"/v1/signals/{ids[0]}")).json()
         assert detail["signal_id"] == "l-0"
         assert detail["deliveries"] == []
