@@ -3,7 +3,7 @@
 Public: ping, time, exchangeInfo, depth, avgPrice, ticker/24hr, ticker/price,
 ticker/bookTicker. Signed (HMAC-SHA256, ``X-MBX-APIKEY``, timestamp/recvWindow):
 account, order (POST/GET/DELETE), order/test, openOrders (GET/DELETE), allOrders,
-myTrades.
+myTrades. Order lists and klines: ``binance_order_lists``.
 """
 
 from __future__ import annotations
@@ -313,7 +313,13 @@ async def cancel_open_orders(request: web.Request) -> web.Response:
     symbol = params.str_req("symbol")
     now = now_ms()
     cancelled = state.engine.cancel_all(account, symbol, now)
-    return json_response([o.cancel_json(now) for o in cancelled])
+    # Binance reports the legs of an order list as one list entry, after the orders.
+    body: list[dict[str, Any]] = [o.cancel_json(now) for o in cancelled if o.order_list_id < 0]
+    for list_id in dict.fromkeys(o.order_list_id for o in cancelled if o.order_list_id >= 0):
+        order_list = state.engine.lists.get(list_id)
+        if order_list is not None:
+            body.append(order_list.cancel_json())
+    return json_response(body)
 
 
 def _in_window(ts: int, start: int | None, end: int | None) -> bool:

@@ -24,6 +24,12 @@ _FIXED: Mapping[tuple[str, str], int] = {
     ("DELETE", "/api/v3/order"): 1,
     ("DELETE", "/api/v3/openOrders"): 1,
     ("GET", "/api/v3/allOrders"): 20,
+    ("GET", "/api/v3/klines"): 2,
+    ("POST", "/api/v3/orderList/oco"): 1,
+    ("GET", "/api/v3/orderList"): 4,
+    ("DELETE", "/api/v3/orderList"): 1,
+    ("GET", "/api/v3/openOrderList"): 6,
+    ("GET", "/api/v3/allOrderList"): 20,
 }
 
 

@@ -15,6 +15,12 @@ Rules (see README for the why):
   sells), rounded to 8 decimals.
 * Order ids and trade ids increase per symbol. A client order id must be unique
   among the account's *open* orders only, as on Binance.
+* Stop orders (``stop_orders``) wait off the book, locking like a limit order, until a
+  mid move (the random walk or ``set_mid``) meets their stopPrice; then they trade like
+  the LIMIT or MARKET order they stand for. Order lists (OCO, ``order_lists``/``oco``):
+  the quantity is locked once for the list; when one leg starts working (triggers or
+  gets its first fill) the other expires and hands its lock over; canceling a leg
+  cancels the list.
 
 Single-threaded: all calls come from the server's event loop.
 """
@@ -26,19 +32,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from paper_exchange import errors, filters
+from paper_exchange import errors, filters, stop_orders
 from paper_exchange.accounts import Account, AccountStore
+from paper_exchange.book_walk import exhausted, walk
 from paper_exchange.config import PaperConfig, SymbolSpec
+from paper_exchange.engine_conditional import ConditionalOrders
 from paper_exchange.events import (
     BalanceUpdate,
     BookUpdate,
     EventBus,
+    list_update,
     order_update,
     placement_updates,
 )
-from paper_exchange.market import Level, Market, SymbolMarket
-from paper_exchange.models import Order, Trade
-from paper_exchange.numbers import ZERO, floor_to_step, round_commission
+from paper_exchange.market import Market, SymbolMarket
+from paper_exchange.models import MARKET_LIKE_TYPES, STOP_TYPES, Order, Trade
+from paper_exchange.numbers import ZERO, round_commission
+from paper_exchange.order_lists import OrderListStore
 from paper_exchange.order_request import OrderRequest
 
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -71,9 +81,12 @@ class Engine:
         self.trades: dict[str, list[Trade]] = {}
         self._next_order_id: dict[str, int] = {}
         self._next_trade_id: dict[str, int] = {}
+        self.lists = OrderListStore()
+        self.conditional = ConditionalOrders(self)
         self.reset()
 
     def reset(self) -> None:
+        self.lists.clear()
         for symbol in self.market.symbols:
             self.orders[symbol] = []
             self.trades[symbol] = []
@@ -121,17 +134,24 @@ class Engine:
     def place(self, account: Account, req: OrderRequest, now_ms: int) -> Placement:
         sm = self.symbol_market(req.symbol)
         spec = sm.spec
-        self._check_filters(account, sm, req)
+        self.check_filters(account, sm, req)
         client_id = req.client_order_id or new_client_order_id()
         if any(o.client_order_id == client_id for o in self.open_orders(account, req.symbol)):
             raise errors.duplicate_order()
+        if req.type in STOP_TYPES:
+            assert req.stop_price is not None
+            stop_orders.check_not_triggered(req.side, req.type, req.stop_price, sm.mid)
+            order = self.conditional.record_order(account, req, client_id, now_ms)
+            self._publish_placement(order, [], now_ms)
+            self.publish_balances(account, spec, now_ms)
+            return Placement(order=order, fills=[])
 
         levels = sm.book().asks if req.side == "BUY" else sm.book().bids
         is_limit = req.type in ("LIMIT", "LIMIT_MAKER")
         if is_limit:
             assert req.price is not None
             assert req.quantity is not None
-            fills = _walk(levels, req.side, req.price, req.quantity, None, spec.step_size)
+            fills = walk(levels, req.side, req.price, req.quantity, None, spec.step_size)
             if req.type == "LIMIT_MAKER" and fills:
                 raise errors.would_take()
             if req.time_in_force == "FOK" and sum((q for _, q in fills), ZERO) < req.quantity:
@@ -143,7 +163,7 @@ class Engine:
             )
             account.lock(lock_asset, lock_amount)
         else:
-            fills = _walk(levels, req.side, None, req.quantity, req.quote_order_qty, spec.step_size)
+            fills = walk(levels, req.side, None, req.quantity, req.quote_order_qty, spec.step_size)
             if not fills:
                 raise errors.filter_failure("LOT_SIZE")
             lock_amount = ZERO
@@ -160,7 +180,7 @@ class Engine:
             client_order_id=client_id,
             side=req.side,
             type=req.type,
-            time_in_force=req.time_in_force if req.type == "LIMIT" else "GTC",
+            time_in_force=req.time_in_force or "GTC",
             price=req.price if req.price is not None else ZERO,
             orig_qty=req.quantity if req.quantity is not None else sum((q for _, q in fills), ZERO),
             orig_quote_qty=req.quote_order_qty or ZERO,
@@ -171,33 +191,44 @@ class Engine:
         )
         self.orders[req.symbol].append(order)
         trades = [self._fill(account, order, spec, p, q, now_ms, maker=False) for p, q in fills]
-        self._finish_taker(account, order, spec, exhausted=_exhausted(levels, fills))
+        self._finish_taker(account, order, spec, exhausted=exhausted(levels, fills))
         account.update_time = now_ms
         self._publish_placement(order, trades, now_ms)
-        self._publish_balances(account, spec, now_ms)
+        self.publish_balances(account, spec, now_ms)
         return Placement(order=order, fills=trades)
 
-    def _check_filters(self, account: Account, sm: SymbolMarket, req: OrderRequest) -> None:
+    def check_filters(
+        self, account: Account, sm: SymbolMarket, req: OrderRequest, new_orders: int = 1
+    ) -> None:
+        """Binance's symbol filters, in its order (``new_orders``: what the order adds to
+        the open order count, 2 for an OCO)."""
         spec = sm.spec
         if req.price is not None:
             filters.check_price(spec, req.price)
+        if req.stop_price is not None:
+            filters.check_price(spec, req.stop_price)
         if req.quantity is not None:
             filters.check_lot_size(spec, req.quantity)
-            if req.type == "MARKET":
+            if req.type in MARKET_LIKE_TYPES:
                 filters.check_market_lot_size(spec, req.quantity)
         if req.type == "MARKET":
             notional = req.quote_order_qty or (req.quantity or ZERO) * sm.mid
             filters.check_notional(spec, notional, is_market=True)
+        elif req.type in MARKET_LIKE_TYPES:  # a stop that becomes a market order
+            assert req.quantity is not None
+            assert req.stop_price is not None
+            filters.check_notional(spec, req.quantity * req.stop_price, is_market=True)
         else:
             assert req.price is not None
             assert req.quantity is not None
             filters.check_notional(spec, req.price * req.quantity, is_market=False)
-        filters.check_max_num_orders(spec, len(self.open_orders(account, req.symbol)))
+        open_count = len(self.open_orders(account, req.symbol))
+        filters.check_max_num_orders(spec, open_count + new_orders - 1)
 
     def _finish_taker(
         self, account: Account, order: Order, spec: SymbolSpec, *, exhausted: bool
     ) -> None:
-        if order.type == "MARKET":
+        if order.trades_as_market:
             done = order.executed_qty >= order.orig_qty and not (
                 order.orig_quote_qty > 0 and exhausted
             )
@@ -238,28 +269,42 @@ class Engine:
         open_orders = self.open_orders(account, symbol)
         if not open_orders:
             raise errors.unknown_order()
+        cancel_id = new_client_order_id()  # one cancel request: one id, as on Binance
         for order in open_orders:
-            self._cancel(account, order, now_ms)
+            if order.is_open:  # a leg goes with its list's first leg
+                self._cancel(account, order, now_ms, cancel_id)
         return open_orders
 
     def _cancel(
         self, account: Account, order: Order, now_ms: int, cancel_id: str | None = None
     ) -> None:
-        order.status = "CANCELED"
-        order.update_time = now_ms
-        order.cancel_client_order_id = cancel_id or new_client_order_id()
+        """Cancel ``order``; a leg of an executing list takes its list with it."""
+        cancel_id = cancel_id or new_client_order_id()
+        order_list = self.lists.get(order.order_list_id) if order.order_list_id >= 0 else None
+        legs = [order]
+        if order_list is not None and not order_list.done:
+            legs += [o for o in order_list.orders if o is not order and o.is_open]
         spec = self.symbol_market(order.symbol).spec
-        self._release(account, order, spec)
+        for leg in legs:
+            leg.status = "CANCELED"
+            leg.update_time = now_ms
+            leg.cancel_client_order_id = cancel_id
+            self._release(account, leg, spec)
         account.update_time = now_ms
-        self._publish_order(order, "CANCELED", now_ms)
-        self._publish_balances(account, spec, now_ms)
+        for leg in legs:
+            self._publish_order(leg, "CANCELED", now_ms)
+        if order_list is not None and not order_list.done:
+            order_list.finish(now_ms)
+            self.events.publish(list_update(order_list))
+        self.publish_balances(account, spec, now_ms)
 
     # ---- market moves --------------------------------------------------------------
 
     def set_mid(self, symbol: str, mid: Decimal, now_ms: int) -> list[Trade]:
         sm = self.symbol_market(symbol)
         sm.set_mid(mid)
-        trades = self._fill_resting(sm, now_ms)
+        trades = self.conditional.trigger_stops(sm, now_ms)
+        trades += self._fill_resting(sm, now_ms)
         self.events.publish(BookUpdate(symbol))
         return trades
 
@@ -268,6 +313,7 @@ class Engine:
         trades: list[Trade] = []
         for _ in range(steps):
             sm.step()
+            trades.extend(self.conditional.trigger_stops(sm, now_ms))
             trades.extend(self._fill_resting(sm, now_ms))
             # Per step, not per call: a diff-depth stream must see every intermediate
             # book to list every level that changed in between.
@@ -277,7 +323,7 @@ class Engine:
     def _fill_resting(self, sm: SymbolMarket, now_ms: int) -> list[Trade]:
         trades: list[Trade] = []
         for order in self.orders[sm.spec.symbol]:
-            if not order.is_open:
+            if not order.is_open or not order.is_working:
                 continue
             crossed = sm.mid <= order.price if order.side == "BUY" else sm.mid >= order.price
             if not crossed:
@@ -285,13 +331,14 @@ class Engine:
             account = self.accounts.get(order.api_key)
             if account is None:
                 continue
+            self.conditional.start_leg(account, order, now_ms)
             trade = self._fill(account, order, sm.spec, order.price, order.remaining, now_ms, True)
             trades.append(trade)
             order.status = "FILLED"
             self._release(account, order, sm.spec)
             account.update_time = now_ms
             self._publish_order(order, "TRADE", now_ms, trade)
-            self._publish_balances(account, sm.spec, now_ms)
+            self.publish_balances(account, sm.spec, now_ms)
         return trades
 
     # ---- events --------------------------------------------------------------------
@@ -305,7 +352,7 @@ class Engine:
         for update in placement_updates(order, trades, now_ms):
             self.events.publish(update)
 
-    def _publish_balances(self, account: Account, spec: SymbolSpec, now_ms: int) -> None:
+    def publish_balances(self, account: Account, spec: SymbolSpec, now_ms: int) -> None:
         self.events.publish(BalanceUpdate(account.api_key, (spec.base, spec.quote), now_ms))
 
     # ---- settlement ----------------------------------------------------------------
@@ -323,7 +370,7 @@ class Engine:
         cost = price * qty
         if order.side == "BUY":
             quote = account.balance(spec.quote)
-            if order.type == "MARKET":
+            if order.trades_as_market:
                 quote.free -= cost
             else:
                 reserved = order.price * qty
@@ -335,7 +382,7 @@ class Engine:
             commission_asset = spec.base
         else:
             base = account.balance(spec.base)
-            if order.type == "MARKET":
+            if order.trades_as_market:
                 base.free -= qty
             else:
                 order.locked -= qty
@@ -358,6 +405,7 @@ class Engine:
             commission_asset=commission_asset,
             time=now_ms,
             is_maker=maker,
+            order_list_id=order.order_list_id,
         )
         order.trades.append(trade)
         self.trades[spec.symbol].append(trade)
@@ -378,45 +426,3 @@ class Engine:
         value = self._next_trade_id[symbol]
         self._next_trade_id[symbol] = value + 1
         return value
-
-
-def _walk(
-    levels: tuple[Level, ...],
-    side: str,
-    limit_price: Decimal | None,
-    qty: Decimal | None,
-    quote_qty: Decimal | None,
-    step: Decimal,
-) -> list[tuple[Decimal, Decimal]]:
-    """Fills (price, qty) taking ``levels`` best first, up to a quantity or a quote amount."""
-    fills: list[tuple[Decimal, Decimal]] = []
-    remaining_qty = qty
-    remaining_quote = quote_qty
-    for level in levels:
-        if limit_price is not None and (
-            level.price > limit_price if side == "BUY" else level.price < limit_price
-        ):
-            break
-        if remaining_qty is not None:
-            take = min(level.qty, remaining_qty)
-        else:
-            assert remaining_quote is not None
-            take = min(level.qty, floor_to_step(remaining_quote / level.price, step))
-        if take <= 0:
-            break
-        fills.append((level.price, take))
-        if remaining_qty is not None:
-            remaining_qty -= take
-            if remaining_qty == 0:
-                break
-        else:
-            assert remaining_quote is not None
-            remaining_quote -= level.price * take
-    return fills
-
-
-def _exhausted(levels: tuple[Level, ...], fills: list[tuple[Decimal, Decimal]]) -> bool:
-    """Whether the fills took every level completely (the order ran out of book)."""
-    return len(fills) == len(levels) and all(
-        q == lvl.qty for (_, q), lvl in zip(fills, levels, strict=True)
-    )

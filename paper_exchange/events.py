@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from paper_exchange.models import Order, Trade
 from paper_exchange.numbers import ZERO
+from paper_exchange.order_lists import OrderList
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,27 @@ class BalanceUpdate:
     api_key: str
     assets: tuple[str, ...]
     time: int
+
+
+@dataclass(frozen=True)
+class ListUpdate:
+    """An order list was placed or changed status (Binance: ``listStatus``).
+
+    ``list_status_type``/``list_order_status`` are the list's state at this change."""
+
+    order_list: OrderList
+    list_status_type: str
+    list_order_status: str
+    transaction_time: int
+
+
+def list_update(order_list: OrderList) -> ListUpdate:
+    return ListUpdate(
+        order_list,
+        order_list.list_status_type,
+        order_list.list_order_status,
+        order_list.transaction_time,
+    )
 
 
 @dataclass(frozen=True)
@@ -77,6 +99,13 @@ def placement_updates(order: Order, trades: list[Trade], now_ms: int) -> list[Or
     rebuilt from the fills before it; only the last one can carry FILLED.
     """
     updates = [OrderUpdate(order, "NEW", "NEW", ZERO, ZERO, now_ms)]
+    return updates + fill_updates(order, trades, now_ms)
+
+
+def fill_updates(order: Order, trades: list[Trade], now_ms: int) -> list[OrderUpdate]:
+    """The TRADE updates of taker fills (and EXPIRED for a rest that did not stay), as
+    for a new order, or for a stop order when it triggers."""
+    updates: list[OrderUpdate] = []
     cumulative_qty = cumulative_quote = ZERO
     for index, trade in enumerate(trades):
         cumulative_qty += trade.qty
@@ -91,7 +120,7 @@ def placement_updates(order: Order, trades: list[Trade], now_ms: int) -> list[Or
     return updates
 
 
-VenueEvent = OrderUpdate | BalanceUpdate | BookUpdate
+VenueEvent = OrderUpdate | BalanceUpdate | BookUpdate | ListUpdate
 Listener = Callable[[VenueEvent], None]
 
 

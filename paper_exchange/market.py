@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import random
 import zlib
+from collections import deque
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from paper_exchange.clock import now_ms
 from paper_exchange.config import SymbolSpec
 from paper_exchange.numbers import fmt8
 
@@ -47,6 +49,10 @@ class SymbolMarket:
         self.high = self.mid
         self.low = self.mid
         self.update_id = 1
+        # The mid path since start, for candles (klines.py): (ms, mid) per move, bounded
+        # (a week of one-second walk steps).
+        self.started_ms = now_ms()
+        self.samples: deque[tuple[int, Decimal]] = deque([(self.started_ms, self.mid)], 604_800)
 
     @property
     def min_mid(self) -> Decimal:
@@ -61,6 +67,7 @@ class SymbolMarket:
         self.high = max(self.high, mid)
         self.low = min(self.low, mid)
         self.update_id += 1
+        self.samples.append((now_ms(), mid))
 
     def step(self) -> Decimal:
         """One random-walk step: mid *= 1 + N(0, volatility), at least one tick away."""
@@ -102,9 +109,17 @@ def exchange_info_symbol(spec: SymbolSpec) -> dict[str, Any]:
         "quoteAssetPrecision": 8,
         "baseCommissionPrecision": 8,
         "quoteCommissionPrecision": 8,
-        "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"],
+        "orderTypes": [
+            "LIMIT",
+            "LIMIT_MAKER",
+            "MARKET",
+            "STOP_LOSS",
+            "STOP_LOSS_LIMIT",
+            "TAKE_PROFIT",
+            "TAKE_PROFIT_LIMIT",
+        ],
         "icebergAllowed": False,
-        "ocoAllowed": False,
+        "ocoAllowed": True,
         "otoAllowed": False,
         "quoteOrderQtyMarketAllowed": True,
         "allowTrailingStop": False,

@@ -9,7 +9,20 @@ from paper_exchange import errors
 from paper_exchange.params import Params
 
 SIDES = frozenset({"BUY", "SELL"})
-TYPES = frozenset({"LIMIT", "LIMIT_MAKER", "MARKET"})
+TYPES = frozenset(
+    {
+        "LIMIT",
+        "LIMIT_MAKER",
+        "MARKET",
+        "STOP_LOSS",
+        "STOP_LOSS_LIMIT",
+        "TAKE_PROFIT",
+        "TAKE_PROFIT_LIMIT",
+    }
+)
+# Limit-priced types: timeInForce, quantity and price are mandatory.
+_LIMIT_PRICED = frozenset({"LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"})
+_STOP_MARKET = frozenset({"STOP_LOSS", "TAKE_PROFIT"})
 TIME_IN_FORCE = frozenset({"GTC", "IOC", "FOK"})
 RESP_TYPES = frozenset({"ACK", "RESULT", "FULL"})
 STP_MODES = frozenset({"NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT"})
@@ -28,6 +41,7 @@ class OrderRequest:
     client_order_id: str | None
     resp_type: str
     stp_mode: str
+    stop_price: Decimal | None = None
 
 
 def parse_order_request(params: Params) -> OrderRequest:
@@ -52,14 +66,25 @@ def parse_order_request(params: Params) -> OrderRequest:
     quantity = params.decimal_opt("quantity")
     quote_qty = params.decimal_opt("quoteOrderQty")
     price = params.decimal_opt("price")
+    stop_price = params.decimal_opt("stopPrice")
+    _check_stop_price(order_type, stop_price)
 
-    if order_type == "LIMIT":
+    if order_type in _LIMIT_PRICED:
         if tif is None:
             raise errors.mandatory_param("timeInForce")
         if quantity is None:
             raise errors.mandatory_param("quantity")
         if price is None:
             raise errors.mandatory_param("price")
+        if quote_qty is not None:
+            raise errors.not_required("quoteOrderQty")
+    elif order_type in _STOP_MARKET:
+        if tif is not None:
+            raise errors.not_required("timeInForce")
+        if price is not None:
+            raise errors.not_required("price")
+        if quantity is None:
+            raise errors.mandatory_param("quantity")
         if quote_qty is not None:
             raise errors.not_required("quoteOrderQty")
     elif order_type == "LIMIT_MAKER":
@@ -92,4 +117,14 @@ def parse_order_request(params: Params) -> OrderRequest:
         client_order_id=client_order_id,
         resp_type=resp_type,
         stp_mode=stp_mode,
+        stop_price=stop_price,
     )
+
+
+def _check_stop_price(order_type: str, stop_price: Decimal | None) -> None:
+    """Stop types need ``stopPrice`` (trailing stops are not simulated); others refuse it."""
+    is_stop = order_type in _STOP_MARKET or order_type.endswith("_LIMIT")
+    if is_stop and stop_price is None:
+        raise errors.one_of_params("stopPrice", "trailingDelta")
+    if not is_stop and stop_price is not None:
+        raise errors.not_required("stopPrice")

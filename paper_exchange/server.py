@@ -22,6 +22,7 @@ from paper_exchange import (
     admin_api,
     admin_faults,
     binance_api,
+    binance_order_lists,
     bitmart_api,
     coinstore_api,
     market_streams,
@@ -52,6 +53,7 @@ SHUTDOWN_TIMEOUT_S = 2.0
 DIALECTS: tuple[Dialect, ...] = (BINANCE, bitmart_api.BITMART, COINSTORE)
 DIALECT_ROUTES: tuple[Callable[[web.Application], None], ...] = (
     binance_api.add_routes,
+    binance_order_lists.add_routes,
     bitmart_api.add_routes,
     coinstore_api.add_routes,
 )

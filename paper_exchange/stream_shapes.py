@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from paper_exchange.accounts import Account
-from paper_exchange.events import OrderUpdate
+from paper_exchange.events import ListUpdate, OrderUpdate
 from paper_exchange.market import Level, SymbolMarket
 from paper_exchange.models import OPEN_STATUSES
 from paper_exchange.numbers import ZERO, fmt8
@@ -29,7 +29,8 @@ def _on_book(update: OrderUpdate) -> bool:
     order = update.order
     return (
         update.status in OPEN_STATUSES
-        and order.type != "MARKET"
+        and order.is_working
+        and not order.trades_as_market
         and (order.time_in_force or "GTC") == "GTC"
     )
 
@@ -50,9 +51,9 @@ def execution_report(update: OrderUpdate, execution_id: int, event_time: int) ->
         "f": order.time_in_force or "GTC",
         "q": fmt8(order.orig_qty),
         "p": fmt8(order.price),
-        "P": ZERO8,
+        "P": fmt8(order.stop_price),
         "F": ZERO8,
-        "g": -1,
+        "g": order.order_list_id,
         "C": order.client_order_id if canceled else "",
         "x": update.execution_type,
         "X": update.status,
@@ -76,11 +77,31 @@ def execution_report(update: OrderUpdate, execution_id: int, event_time: int) ->
         "V": order.stp_mode,
     }
     if working:
-        report["W"] = order.time
+        report["W"] = order.working_time
     if update.execution_type == "EXPIRED":
         reason = _EXPIRY_REASONS.get(order.time_in_force or "", "INSUFFICIENT_LIQUIDITY")
-        report["eR"] = "INSUFFICIENT_LIQUIDITY" if order.type == "MARKET" else reason
+        report["eR"] = order.expiry_reason or (
+            "INSUFFICIENT_LIQUIDITY" if order.trades_as_market else reason
+        )
     return report
+
+
+def list_status(update: ListUpdate, event_time: int) -> dict[str, Any]:
+    """A ``listStatus`` event: an order list was placed or changed status."""
+    order_list = update.order_list
+    return {
+        "e": "listStatus",
+        "E": event_time,
+        "s": order_list.symbol,
+        "g": order_list.order_list_id,
+        "c": order_list.contingency_type,
+        "l": update.list_status_type,
+        "L": update.list_order_status,
+        "r": "NONE",
+        "C": order_list.list_client_order_id,
+        "T": update.transaction_time,
+        "O": [{"s": o.symbol, "i": o.order_id, "c": o.client_order_id} for o in order_list.orders],
+    }
 
 
 def account_position(account: Account, assets: tuple[str, ...], event_time: int) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 A subscription (``userDataStream.subscribe.signature``) ties one account to one
 connection under a per-connection ``subscriptionId``; every order change of the account
-becomes an ``executionReport`` and every balance change an ``outboundAccountPosition``,
+becomes an ``executionReport``, every order-list change a ``listStatus`` and every
+balance change an ``outboundAccountPosition``,
 delivered as ``{"subscriptionId": n, "event": {...}}`` to each of its subscriptions.
 """
 
@@ -14,8 +15,13 @@ from dataclasses import dataclass, field
 from paper_exchange import errors
 from paper_exchange.accounts import AccountStore
 from paper_exchange.clock import now_ms
-from paper_exchange.events import BalanceUpdate, OrderUpdate, VenueEvent
-from paper_exchange.stream_shapes import account_position, event_envelope, execution_report
+from paper_exchange.events import BalanceUpdate, ListUpdate, OrderUpdate, VenueEvent
+from paper_exchange.stream_shapes import (
+    account_position,
+    event_envelope,
+    execution_report,
+    list_status,
+)
 from paper_exchange.ws_connection import StreamConnection
 
 
@@ -86,6 +92,11 @@ class UserStreams:
             if api_key not in self._by_key or account is None:
                 return
             payload = account_position(account, event.assets, now_ms())
+        elif isinstance(event, ListUpdate):
+            api_key = event.order_list.api_key
+            if api_key not in self._by_key:
+                return
+            payload = list_status(event, now_ms())
         else:
             return
         for session in list(self._by_key.get(api_key, {}).values()):

@@ -14,6 +14,7 @@ from typing import Any
 
 from procrastinate import App, PsycopgConnector
 from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.jobs import Job
 from psycopg import AsyncConnection
 
 
@@ -92,9 +93,47 @@ async def defer_once(
     return True
 
 
+@dataclass(frozen=True)
+class JobToDefer:
+    """One job of a batch: its own locks and arguments (ids only)."""
+
+    args: dict[str, Any]
+    lock: str | None = None
+    queueing_lock: str | None = None
+
+
+async def defer_many(
+    app: App, conn: AsyncConnection[Any], kind: JobKind, jobs: list[JobToDefer]
+) -> list[int]:
+    """Insert many jobs of one kind on `conn` in one statement (procrastinate's batch
+    defer), each with its own locks; returns their ids. A queueing lock already taken
+    raises AlreadyEnqueued for the whole batch."""
+    if not jobs:
+        return []
+    batch = [
+        Job(
+            queue=kind.queue,
+            lock=job.lock,
+            queueing_lock=job.queueing_lock,
+            task_name=kind.task_name,
+            task_kwargs=job.args,
+        )
+        for job in jobs
+    ]
+    deferred = await app.job_manager.batch_defer_jobs_async(jobs=batch, connection=conn)
+    return [job.id for job in deferred if job.id is not None]
+
+
 def order_lock(order_id: object) -> str:
     """Jobs of one order never run at the same time (place vs cancel vs reconcile)."""
     return f"order:{order_id}"
+
+
+def order_list_lock(order_list_id: object) -> str:
+    """Placements of one order list never run at the same time. A leg's own jobs (cancel,
+    reconcile) keep their order lock: while the list is being placed they leave the leg
+    to it (worker.orders.list_placement says how)."""
+    return f"order-list:{order_list_id}"
 
 
 def reconcile_queueing_lock(credential_id: object) -> str:
@@ -125,3 +164,8 @@ def position_queueing_lock(position_id: object) -> str:
 def position_lock(position_id: object) -> str:
     """Watches of one position never run at the same time."""
     return f"position:{position_id}"
+
+
+def signal_queueing_lock(signal_id: object) -> str:
+    """At most one fan-out re-deferred by the safety net per signal."""
+    return f"signal-fan-out:{signal_id}"

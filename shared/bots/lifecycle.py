@@ -4,6 +4,8 @@ A running bot is a chain of `bot_tick` jobs, at most one pending per bot (queuei
 Stopping and archiving change the status and write cancel intents for the bot's live
 orders in the same transaction (the path the kill switch uses too), so its quotes come
 off the venue at once, not at its next tick; that tick only sees the status and exits.
+A signal bot's position is closed by its stop and watched again at its start
+(shared.bots.positions).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from procrastinate import App
 from psycopg import AsyncConnection
 
 from shared.bots.config import config_to_json, parse_bot_config
+from shared.bots.positions import close_position_of_bot, resume_position_watch_of_bot
 from shared.domain import BotKind, BotStatus
 from shared.errors import ConflictError, NotFoundError
 from shared.jobs import BOT_TICK, bot_lock, bot_queueing_lock, defer_once
@@ -142,6 +145,9 @@ async def start_bot(
         lock=bot_lock(bot_id),
         bot_id=str(bot_id),
     )
+    if bot.kind is BotKind.SIGNAL:
+        # A kill switch left its position open and unwatched: watch (and protect) it again.
+        await resume_position_watch_of_bot(conn, job_app, bot_id)
     return started
 
 
@@ -162,6 +168,8 @@ async def stop_bot(
     canceled = await cancel_open_orders_of_bot(
         conn, job_app, client_id=client_id, bot_id=bot_id, requested_by=requested_by
     )
+    if bot.kind is BotKind.SIGNAL:
+        await close_position_of_bot(conn, job_app, bot_id)
     return bot, canceled
 
 
@@ -177,4 +185,6 @@ async def archive_bot(
     canceled = await cancel_open_orders_of_bot(
         conn, job_app, client_id=client_id, bot_id=bot_id, requested_by=requested_by
     )
+    if bot.kind is BotKind.SIGNAL:
+        await close_position_of_bot(conn, job_app, bot_id)
     return archived, canceled

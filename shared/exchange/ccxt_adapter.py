@@ -23,8 +23,10 @@ import ccxt.async_support as ccxt_async
 from shared.domain import OrderType
 from shared.exchange.breaker import UnguardedBreaker, VenueBreaker
 from shared.exchange.budget import RequestBudget
+from shared.exchange.ccxt_order_lists import leg_ids, oco_params, parse_placed_list
 from shared.exchange.ccxt_parsing import (
     parse_balance,
+    parse_candle,
     parse_market,
     parse_order,
     parse_order_book,
@@ -37,14 +39,18 @@ from shared.exchange.errors import (
     OrderNotFoundError,
     PermanentExchangeError,
     RateLimitedError,
+    TransientExchangeError,
     classify_ccxt_error,
 )
 from shared.exchange.retry import retry_read
 from shared.exchange.streams import BookStream, UserStream
 from shared.exchange.types import (
     AssetBalance,
+    Candle,
     ExchangeOrder,
+    ExchangeOrderList,
     Market,
+    OcoToSend,
     OrderBook,
     OrderToSend,
     Ticker,
@@ -58,6 +64,7 @@ BINANCE_WEIGHTS: Mapping[str, int] = {
     "load_markets": 20,
     "fetch_order_book": 5,
     "fetch_ticker": 2,
+    "fetch_candles": 2,  # GET /api/v3/klines
     "fetch_balance": 20,
     "create_order": 1,
     "cancel_order": 1,
@@ -65,6 +72,8 @@ BINANCE_WEIGHTS: Mapping[str, int] = {
     "fetch_open_orders": 6,
     "fetch_my_trades": 20,
     "cancel_all_orders": 1,
+    "create_oco": 1,
+    "fetch_order_list": 4,
 }
 DEFAULT_RETRY_AFTER_S = {"rate_limited": 10.0, "ip_banned": 120.0}
 
@@ -181,6 +190,13 @@ class CcxtAdapter:
         raw = await self._read("fetch_ticker", lambda: self.client.fetch_ticker(symbol))
         return parse_ticker(symbol, raw)
 
+    async def fetch_candles(self, symbol: str, interval: str, limit: int) -> list[Candle]:
+        raw = await self._read(
+            "fetch_candles",
+            lambda: self.client.fetch_ohlcv(symbol, interval, limit=limit),
+        )
+        return [parse_candle(row) for row in raw]
+
     async def fetch_balance(self) -> dict[str, AssetBalance]:
         raw = await self._read("fetch_balance", lambda: self.client.fetch_balance())
         return parse_balance(raw)
@@ -265,6 +281,47 @@ class CcxtAdapter:
 
     async def cancel_all_orders(self, symbol: str) -> None:
         await self._call("cancel_all_orders", lambda: self.client.cancel_all_orders(symbol))
+
+    # ------------------------------------------------------------------ order lists
+
+    async def create_oco(self, request: OcoToSend) -> ExchangeOrderList:
+        """Binance's OCO (shared.exchange.ccxt_order_lists): one request, both legs."""
+        await self.load_markets()
+        params = oco_params(self.client, request)
+        raw = await self._call(
+            "create_oco", lambda: self.client.private_post_orderlist_oco(params), sends_order=True
+        )
+        return parse_placed_list(self.client, request.symbol, raw)
+
+    async def fetch_order_list(
+        self, symbol: str, list_client_order_id: str
+    ) -> ExchangeOrderList | None:
+        await self.load_markets()
+        try:
+            raw = await self._read(
+                "fetch_order_list",
+                lambda: self.client.private_get_orderlist(
+                    {"origClientOrderId": list_client_order_id}
+                ),
+            )
+        except OrderNotFoundError:
+            return None
+        legs = []
+        for exchange_order_id in leg_ids(raw):
+            leg = await self.fetch_order(symbol, exchange_order_id=exchange_order_id)
+            if leg is None:  # the venue named it a moment ago: a replica lagging; retry
+                raise TransientExchangeError(
+                    f"{self.venue}: leg {exchange_order_id} of list "
+                    f"{list_client_order_id} not found yet",
+                    reason="order_list_leg_not_found",
+                )
+            legs.append(leg)
+        return ExchangeOrderList(
+            exchange_list_id=str(raw["orderListId"]),
+            list_client_order_id=raw.get("listClientOrderId"),
+            symbol=symbol,
+            legs=tuple(legs),
+        )
 
     # ------------------------------------------------------------------ streams
 

@@ -14,6 +14,7 @@ from shared.domain import OrderSide, OrderType
 from shared.exchange.types import (
     AssetBalance,
     BookLevel,
+    Candle,
     ExchangeOrder,
     Market,
     OrderBook,
@@ -130,12 +131,13 @@ def parse_order(raw: dict[str, Any]) -> ExchangeOrder:
         for trade in raw.get("trades") or []
         if trade.get("id") is not None
     )
+    order_type = _order_type(raw)
     return ExchangeOrder(
         exchange_order_id=str(raw["id"]),
         client_order_id=raw.get("clientOrderId"),
         symbol=raw["symbol"],
         side=OrderSide(raw["side"]),
-        type=OrderType(raw["type"]) if raw.get("type") in ("limit", "market") else OrderType.LIMIT,
+        type=order_type,
         status=VenueOrderStatus(raw.get("status") or "open"),
         amount=dec0(raw.get("amount")),
         filled=dec0(raw.get("filled")),
@@ -143,4 +145,47 @@ def parse_order(raw: dict[str, Any]) -> ExchangeOrder:
         average_price=dec(raw.get("average")),
         created_at=from_epoch(raw.get("timestamp")),
         trades=trades,
+        stop_price=dec(raw.get("triggerPrice") or raw.get("stopPrice"))
+        if order_type.has_stop_price
+        else None,
     )
+
+
+# The venue's own type names where ccxt's unified type says less: ccxt calls a Binance
+# STOP_LOSS_LIMIT leg a "limit" (its trigger price apart); a LIMIT_MAKER is our limit.
+_VENUE_TYPES = {
+    "STOP_LOSS_LIMIT": OrderType.STOP_LOSS_LIMIT,
+    "TAKE_PROFIT_LIMIT": OrderType.TAKE_PROFIT_LIMIT,
+    "LIMIT_MAKER": OrderType.LIMIT,
+}
+
+
+def _order_type(raw: dict[str, Any]) -> OrderType:
+    info = raw.get("info")
+    venue_type = info.get("type") or info.get("o") if isinstance(info, dict) else None
+    if isinstance(venue_type, str) and venue_type in _VENUE_TYPES:
+        return _VENUE_TYPES[venue_type]
+    return OrderType(raw["type"]) if raw.get("type") in ("limit", "market") else OrderType.LIMIT
+
+
+def parse_candle(row: list[Any]) -> Candle:
+    """ccxt's OHLCV row: [open time in ms, open, high, low, close, volume]."""
+    opened, open_, high, low, close, volume = row[:6]
+    open_time = from_epoch(opened)
+    if open_time is None:
+        raise ValueError("candle without an open time")
+    return Candle(
+        open_time=open_time,
+        open=_required(open_),
+        high=_required(high),
+        low=_required(low),
+        close=_required(close),
+        volume=dec0(volume),
+    )
+
+
+def _required(value: Any) -> Decimal:
+    number = dec(value)
+    if number is None:
+        raise ValueError("candle without a price")
+    return number

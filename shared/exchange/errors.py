@@ -71,6 +71,13 @@ class CircuitOpenError(TransientExchangeError):
     """The venue's breaker is open: the call was not made. Re-schedule, do not fail."""
 
 
+class NotSupportedError(PermanentExchangeError):
+    """This venue (or our connector for it) has no such call: nothing was sent."""
+
+    def __init__(self, venue: str, feature: str) -> None:
+        super().__init__(f"{venue}: {feature} not supported", reason="not_supported")
+
+
 class OrderNotFoundError(PermanentExchangeError):
     """The venue does not know the order (a lookup's 'no', a cancel of an unknown id)."""
 

@@ -40,6 +40,7 @@ from shared.exchange.breaker import UnguardedBreaker, VenueBreaker
 from shared.exchange.budget import RequestBudget
 from shared.exchange.errors import (
     ExchangeCallError,
+    NotSupportedError,
     PermanentExchangeError,
     RateLimitedError,
     Rule,
@@ -49,6 +50,7 @@ from shared.exchange.retry import retry_read
 from shared.exchange.streams import BookStream, UserStream
 from shared.exchange.types import (
     AssetBalance,
+    Candle,
     ExchangeOrder,
     Market,
     OpenedCredential,
@@ -401,6 +403,11 @@ class NativeAdapter:
 
     async def fetch_ticker(self, symbol: str) -> Ticker:
         raise NotImplementedError
+
+    async def fetch_candles(self, symbol: str, interval: str, limit: int) -> list[Candle]:
+        # No connector reads candles yet: a signal bot needing ATR on such a venue gets
+        # a skip with this reason instead of a made-up number.
+        raise NotSupportedError(self.venue, "candles")
 
     async def fetch_balance(self) -> dict[str, AssetBalance]:
         raise NotImplementedError

@@ -13,8 +13,11 @@ from typing import Protocol, Self, runtime_checkable
 from shared.exchange.streams import BookStream, UserStream
 from shared.exchange.types import (
     AssetBalance,
+    Candle,
     ExchangeOrder,
+    ExchangeOrderList,
     Market,
+    OcoToSend,
     OrderBook,
     OrderToSend,
     Ticker,
@@ -59,6 +62,11 @@ class ExchangeAdapter(Protocol):
 
     async def fetch_ticker(self, symbol: str) -> Ticker: ...
 
+    async def fetch_candles(self, symbol: str, interval: str, limit: int) -> list[Candle]:
+        """The last `limit` candles of `interval` ("1m", "1h", ...), oldest first (the
+        last one may still be forming). NotSupportedError where the connector has none."""
+        ...
+
     async def fetch_balance(self) -> dict[str, AssetBalance]: ...
 
     async def create_order(self, order: OrderToSend) -> ExchangeOrder:
@@ -102,3 +110,21 @@ class ExchangeAdapter(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class SupportsOrderLists(Protocol):
+    """An optional capability: venues with native one-cancels-the-other order lists
+    (shared.exchange.capabilities.has_oco says which). Same rules as create_order: the
+    list's and the legs' client ids are ours and explicit, a lost answer is ambiguous and
+    is answered by fetch_order_list before any re-send."""
+
+    async def create_oco(self, request: OcoToSend) -> ExchangeOrderList:
+        """Raises AmbiguousExchangeError when the list may exist at the venue."""
+        ...
+
+    async def fetch_order_list(
+        self, symbol: str, list_client_order_id: str
+    ) -> ExchangeOrderList | None:
+        """The list with each leg's current state; None when the venue does not know it."""
+        ...

@@ -64,6 +64,18 @@ class Ticker:
 
 
 @dataclass(frozen=True, slots=True)
+class Candle:
+    """One closed (or the current, still forming) candle of a market: OHLCV."""
+
+    open_time: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class AssetBalance:
     asset: str
     free: Decimal
@@ -111,6 +123,8 @@ class ExchangeOrder:
     created_at: datetime | None
     # Trades the venue returned with the order itself (Binance FULL responses).
     trades: tuple[Trade, ...] = ()
+    # Stop types only: the price that turns the order into a limit at `price`.
+    stop_price: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +138,36 @@ class OrderToSend:
     price: Decimal | None
     client_order_id: str
     time_in_force: TimeInForce | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OcoToSend:
+    """Both legs of a one-cancels-the-other list, rounded and checked locally. Spot
+    protects a long with a sell: the take profit rests above the market as a maker-only
+    limit, the stop loss below it (a limit at `stop_limit_price` once `stop_price` trades)."""
+
+    symbol: str
+    side: OrderSide
+    amount: Decimal
+    list_client_order_id: str
+    take_profit_price: Decimal
+    take_profit_client_order_id: str
+    stop_price: Decimal
+    stop_limit_price: Decimal
+    stop_client_order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeOrderList:
+    """The venue's view of an order list: its ids and each leg as an ordinary order."""
+
+    exchange_list_id: str
+    list_client_order_id: str | None
+    symbol: str
+    legs: tuple[ExchangeOrder, ...]
+
+    def leg(self, client_order_id: str) -> ExchangeOrder | None:
+        return next((o for o in self.legs if o.client_order_id == client_order_id), None)
 
 
 @dataclass(frozen=True)

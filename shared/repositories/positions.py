@@ -1,22 +1,37 @@
-"""Positions of signal bots, read with their numbers (from fills, ops.positions) and
-their events. Reads only: the worker writes positions. Scoped by client."""
+"""Positions of signal bots (sql/queries/positions.sql): the position with its numbers
+from fills, its orders and order lists, its protection and state, its event log.
+
+Functions take the connection: the caller owns the transaction.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from psycopg import AsyncConnection
 
-from shared.db.statements import fetch_all, fetch_one
-from shared.domain import ExitMode, PositionEventKind, PositionStatus
+from shared.db.statements import execute, fetch_all, fetch_one, fetch_value
+from shared.domain import (
+    BotKind,
+    BotStatus,
+    ExitMode,
+    OrderListStatus,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    PositionEventKind,
+    PositionStatus,
+)
 from shared.repositories.rows import coerce_enums
 
 
 @dataclass(frozen=True, slots=True)
-class Position:
+class PositionRow:
+    """A position and its numbers from fills (as ops.positions computes them)."""
+
     id: UUID
     client_id: UUID
     bot_id: UUID
@@ -33,65 +48,127 @@ class Position:
     exit_amount: Decimal
     size: Decimal
     avg_entry_price: Decimal | None
-    avg_exit_price: Decimal | None
     realized_pnl: Decimal
-    opened_at: datetime
-    closed_at: datetime | None
-    opened_by_signal: UUID | None
-    closing_since: datetime | None
-    updated_at: datetime
+    base_fees: Decimal  # fees paid in the base asset: held that much less than `size`
 
     def __post_init__(self) -> None:
         coerce_enums(self)
-
-    @property
-    def created_at(self) -> datetime:
-        """The pagination key (web.pagination pages by `created_at`, `id`)."""
-        return self.opened_at
 
 
 @dataclass(frozen=True, slots=True)
-class PositionEvent:
-    id: int
-    kind: PositionEventKind
-    stop_from: Decimal | None
-    stop_to: Decimal | None
-    detail: str | None
-    created_at: datetime
+class PositionOrderRow:
+    id: UUID
+    bot_leg: str
+    side: OrderSide
+    type: OrderType
+    status: OrderStatus
+    amount: Decimal
+    filled_amount: Decimal
+    price: Decimal | None
+    stop_price: Decimal | None
+    order_list_id: UUID | None
+    cancel_requested: bool
 
     def __post_init__(self) -> None:
         coerce_enums(self)
 
 
-async def list_positions(
-    conn: AsyncConnection,
-    client_id: UUID,
-    *,
-    bot_id: UUID | None,
-    status: PositionStatus | None,
-    before: tuple[datetime, UUID] | None,
-    limit: int,
-) -> list[Position]:
+@dataclass(frozen=True, slots=True)
+class PositionOrderListRow:
+    id: UUID
+    status: OrderListStatus
+    reject_reason: str | None
+    last_error_message: str | None
+
+    def __post_init__(self) -> None:
+        coerce_enums(self)
+
+
+@dataclass(frozen=True, slots=True)
+class PositionBotRow:
+    status: BotStatus
+    kind: BotKind
+    config: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        coerce_enums(self)
+
+
+async def lock_position(conn: AsyncConnection[Any], position_id: UUID) -> PositionRow | None:
+    """The position (any client), locked until the caller's transaction ends."""
+    return await fetch_one(conn, PositionRow, "position_lock", position_id=position_id)
+
+
+async def read_position(conn: AsyncConnection[Any], position_id: UUID) -> PositionRow | None:
+    return await fetch_one(conn, PositionRow, "position_read", position_id=position_id)
+
+
+async def position_orders(conn: AsyncConnection[Any], position_id: UUID) -> list[PositionOrderRow]:
+    return await fetch_all(conn, PositionOrderRow, "position_orders", position_id=position_id)
+
+
+async def position_order_lists(
+    conn: AsyncConnection[Any], position_id: UUID
+) -> list[PositionOrderListRow]:
     return await fetch_all(
+        conn, PositionOrderListRow, "position_order_lists", position_id=position_id
+    )
+
+
+async def position_bot(conn: AsyncConnection[Any], bot_id: UUID) -> PositionBotRow | None:
+    return await fetch_one(conn, PositionBotRow, "position_bot_state", bot_id=bot_id)
+
+
+async def set_protection(
+    conn: AsyncConnection[Any],
+    position_id: UUID,
+    *,
+    stop_price: Decimal | None,
+    take_profit_price: Decimal | None,
+    trail_anchor: Decimal | None,
+) -> None:
+    await execute(
         conn,
-        Position,
-        "list_positions",
-        client_id=client_id,
-        bot_id=bot_id,
-        status=status.value if status else None,
-        before_opened_at=before[0] if before else None,
-        before_id=before[1] if before else None,
-        limit=limit,
+        "position_set_protection",
+        position_id=position_id,
+        stop_price=stop_price,
+        take_profit_price=take_profit_price,
+        trail_anchor=trail_anchor,
     )
 
 
-async def get_position(
-    conn: AsyncConnection, client_id: UUID, position_id: UUID
-) -> Position | None:
-    return await fetch_one(
-        conn, Position, "get_position", client_id=client_id, position_id=position_id
+async def set_closing(conn: AsyncConnection[Any], position_id: UUID, reason: str) -> bool:
+    """True when this call moved it from open to closing (the first reason stands)."""
+    moved = await fetch_value(conn, "position_set_closing", position_id=position_id, reason=reason)
+    return moved is not None
+
+
+async def close(conn: AsyncConnection[Any], position_id: UUID, reason: str) -> None:
+    """Closed; a reason set when it started closing stands."""
+    await execute(conn, "position_close", position_id=position_id, reason=reason)
+
+
+async def insert_event(
+    conn: AsyncConnection[Any],
+    position_id: UUID,
+    kind: PositionEventKind,
+    *,
+    stop_from: Decimal | None = None,
+    stop_to: Decimal | None = None,
+    detail: str | None = None,
+) -> None:
+    await execute(
+        conn,
+        "position_insert_event",
+        position_id=position_id,
+        kind=kind.value,
+        stop_from=stop_from,
+        stop_to=stop_to,
+        detail=detail[:1000] if detail is not None else None,
     )
 
 
-async def list_position_events(conn: AsyncConnection, position_id: UUID) -> list[PositionEvent]:
-    return await fetch_all(conn, PositionEvent, "list_position_events", position_id=position_id)
+async def unclosed_position_of_bot(conn: AsyncConnection[Any], bot_id: UUID) -> UUID | None:
+    """The bot's open or closing position, if it has one."""
+    found = await fetch_value(conn, "position_of_bot", bot_id=bot_id)
+    return found if found is None else UUID(str(found))

@@ -1,0 +1,1 @@
+"""Signal bots: what the web and the worker share (ATR)."""

@@ -25,7 +25,7 @@ from psycopg import AsyncConnection
 from shared.domain import SignalOutcome
 from shared.errors import ValidationError
 from shared.jobs import FAN_OUT_SIGNAL, defer
-from shared.repositories import signals as signals_repo
+from shared.repositories import received_signals as signals_repo
 from shared.repositories.strategies import Strategy
 from shared.signals.admission import SessionWindow, refusal_reason
 from shared.signals.request import SignalRequest

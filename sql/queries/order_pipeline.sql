@@ -276,14 +276,15 @@ WHERE order_status_is_at_venue(o.status)
 GROUP BY o.credential_id;
 
 -- name: pipeline_orders_without_live_job
--- Belt and braces: a live intent that no pending job will ever advance.
+-- Belt and braces: a live intent that no pending job will ever advance. A leg of an
+-- order list goes out with its list, never by place_order (order_lists_without_live_job).
 SELECT o.id,
        CASE WHEN order_status_is_pre_venue(o.status) THEN 'place_order'
             ELSE 'cancel_order' END AS task_name
 FROM orders o
 WHERE o.updated_at < now() - make_interval(secs => %(min_age_s)s)
   AND (
-      order_status_is_pre_venue(o.status)
+      (order_status_is_pre_venue(o.status) AND o.order_list_id IS NULL)
       OR (o.cancel_requested_at IS NOT NULL AND order_status_is_at_venue(o.status))
   )
   AND NOT EXISTS (

@@ -23,7 +23,7 @@ EXPECTED_TABLES = {
 }  # fmt: skip
 EXPECTED_OPS_VIEWS = {
     "queue_overview", "stuck_jobs", "failed_jobs", "order_pipeline", "engaged_kill_switches",
-    "bots", "user_streams", "positions",
+    "bots", "user_streams", "positions", "order_lists",
 }  # fmt: skip
 
 

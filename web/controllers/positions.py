@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from shared.domain import PositionStatus
 from shared.errors import NotFoundError
 from shared.repositories import bots as bots_repo
-from shared.repositories import positions as positions_repo
+from shared.repositories import position_reads as positions_repo
 from web.auth import requires_client
 from web.dependencies import Client, Conn
 from web.openapi import CLIENT_SECURITY, error_responses

@@ -20,7 +20,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
 from shared.errors import NotFoundError
-from shared.repositories import signals as signals_repo
+from shared.repositories import received_signals as signals_repo
 from shared.repositories import strategies as strategies_repo
 from shared.repositories.strategies import Strategy
 from shared.signals.intake import (

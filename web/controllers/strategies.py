@@ -9,7 +9,7 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from shared.errors import NotFoundError
-from shared.repositories import signals as signals_repo
+from shared.repositories import received_signals as signals_repo
 from shared.repositories import strategies as strategies_repo
 from shared.signals import strategies as strategies_service
 from shared.validation import FieldValidationError

@@ -9,7 +9,7 @@ import msgspec
 
 from shared.domain import ExitMode, PositionEventKind, PositionStatus
 from shared.orders.views import utc
-from shared.repositories.positions import Position, PositionEvent
+from shared.repositories.position_reads import Position, PositionEvent
 from shared.validation import decimal_text, optional_decimal_text
 
 

@@ -9,7 +9,7 @@ import msgspec
 
 from shared.domain import DeliveryOutcome, SignalAction, SignalOutcome
 from shared.orders.views import utc
-from shared.repositories.signals import Delivery, Signal
+from shared.repositories.received_signals import Delivery, Signal
 from shared.validation import optional_decimal_text
 from web.errors import ErrorDetail
 

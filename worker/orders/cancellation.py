@@ -45,6 +45,8 @@ from worker.orders.venue_calls import (
 from worker.retry import RetryLater, backoff_s
 
 KILL_SWITCH_RETRY_CAP_S = 1.0
+# How often a cancel of a leg whose list is still being placed looks again.
+LIST_PLACEMENT_WAIT_S = 1.0
 
 
 def _retry_in_s(exc: ExchangeCallError, order: Order, *, kill_switch: bool) -> float:
@@ -63,6 +65,12 @@ async def cancel_order(
         order = await lock_order(conn, order_id)
         if order is None or order.status.is_terminal:
             return NothingToDo.NOTHING_TO_DO
+        if order.order_list_id is not None and order.status.is_pre_venue:
+            # A leg of an order list not yet at the venue is its list's placement job's:
+            # it sees the cancel request and sends nothing (or, if a send may be out,
+            # looks the list up first). Closing the leg here could race a send that is
+            # creating it at the venue. (Nothing written yet: the rollback loses nothing.)
+            raise RetryLater("its order list is being placed", LIST_PLACEMENT_WAIT_S)
         if order.status is OrderStatus.ACCEPTED:
             # Never sent (place_order and cancel_order share a job lock, so no send is
             # in flight): cancel it here, no venue call needed.

@@ -123,6 +123,10 @@ async def _prepare_and_begin(
     order = snapshot.order
     if order.status.is_terminal or order.status.is_at_venue:
         return PlacementOutcome.NOTHING_TO_DO
+    if order.order_list_id is not None:
+        # A leg of an order list goes out with its list (place_order_list), never alone.
+        log.warning("place_order for a leg of an order list", order_id=str(order.id))
+        return PlacementOutcome.NOTHING_TO_DO
     # Checked first, with no venue call: a kill switch must not wait for market data.
     if snapshot.kill_switch:
         if order.status.is_outcome_unknown:

@@ -20,11 +20,13 @@ from shared.jobs import (
     CANCEL_ORDER,
     MAINTENANCE_QUEUE,
     PLACE_ORDER,
+    PLACE_ORDER_LIST,
     RECONCILE_CREDENTIAL,
     REFRESH_BALANCES,
     balances_queueing_lock,
     defer,
     defer_once,
+    order_list_lock,
     order_lock,
     reconcile_queueing_lock,
 )
@@ -35,6 +37,7 @@ from shared.repositories import stats as stats_repo
 from shared.repositories.balances import credentials_of_running_bots
 from shared.repositories.health import ready_jobs_per_queue
 from shared.repositories.kill_switches import stop_bots_covered_by_kill_switches
+from shared.repositories.order_lists import order_lists_without_live_job
 from worker.context import worker_context
 from worker.retry import PIPELINE_RETRY
 from worker.tasks._jobs import job_log_context
@@ -106,7 +109,8 @@ async def reconcile_sweep(context: JobContext, timestamp: int) -> int:
 @blueprint.periodic(cron="* * * * * */30", periodic_id="redefer_orphan_orders")
 @blueprint.task(name="redefer_orphan_orders", queue=MAINTENANCE_QUEUE, pass_context=True)
 async def redefer_orphan_orders(context: JobContext, timestamp: int) -> int:
-    """Belt and braces: an accepted (or cancel-requested) order with no pending job."""
+    """Belt and braces: an accepted (or cancel-requested) order, or an order list not yet
+    at the venue, with no pending job."""
     ctx = worker_context(context)
     async with transaction(ctx.pool) as conn:
         orphans = await pipeline.orders_without_live_job(conn, min_age_s=ORPHAN_AGE_S, limit=500)
@@ -120,7 +124,14 @@ async def redefer_orphan_orders(context: JobContext, timestamp: int) -> int:
             await defer(
                 ctx.job_app, conn, kind, lock=order_lock(orphan.id), order_id=str(orphan.id)
             )
-    return len(orphans)
+        orphan_lists = await order_lists_without_live_job(conn, min_age_s=ORPHAN_AGE_S, limit=500)
+        for list_id in orphan_lists:
+            log.warning("re-deferring an order list with no live job", order_list_id=str(list_id))
+            await defer(
+                ctx.job_app, conn, PLACE_ORDER_LIST, lock=order_list_lock(list_id),
+                order_list_id=str(list_id),
+            )  # fmt: skip
+    return len(orphans) + len(orphan_lists)
 
 
 @blueprint.periodic(cron="* * * * * */10", periodic_id="sample_queue_depth")

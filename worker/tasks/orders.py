@@ -6,9 +6,16 @@ from uuid import UUID
 
 from procrastinate import Blueprint, JobContext
 
-from shared.jobs import CANCEL_ORDER, PLACE_ORDER, RECONCILE_CREDENTIAL, RECONCILE_ORDER
+from shared.jobs import (
+    CANCEL_ORDER,
+    PLACE_ORDER,
+    PLACE_ORDER_LIST,
+    RECONCILE_CREDENTIAL,
+    RECONCILE_ORDER,
+)
 from worker.context import worker_context
 from worker.orders.cancellation import cancel_order
+from worker.orders.list_placement import place_order_list
 from worker.orders.placement import place_order
 from worker.orders.reconciliation import reconcile_credential, reconcile_order
 from worker.retry import PIPELINE_RETRY
@@ -23,6 +30,17 @@ blueprint = Blueprint()
 async def place_order_task(context: JobContext, order_id: str) -> str:
     with job_log_context(context, order_id=order_id) as job_id:
         return await place_order(worker_context(context), UUID(order_id), job_id)
+
+
+@blueprint.task(
+    name=PLACE_ORDER_LIST.task_name,
+    queue=PLACE_ORDER_LIST.queue,
+    retry=PIPELINE_RETRY,
+    pass_context=True,
+)
+async def place_order_list_task(context: JobContext, order_list_id: str) -> str:
+    with job_log_context(context, order_list_id=order_list_id) as job_id:
+        return await place_order_list(worker_context(context), UUID(order_list_id), job_id)
 
 
 @blueprint.task(

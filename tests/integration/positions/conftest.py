@@ -1,0 +1,3 @@
+from tests.integration.bots.support import bots
+
+__all__ = ["bots"]

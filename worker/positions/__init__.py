@@ -1,0 +1,1 @@
+"""A signal bot's position: protective exits, the trailing stop, the close (watch_position)."""

@@ -1,0 +1,1 @@
+"""Signal bots in the worker: the fan-out of a strategy's signals to its bots."""
