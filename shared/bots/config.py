@@ -209,7 +209,7 @@ def _check_signal_rules(config: SignalConfig) -> None:
         given = getattr(config, name) is not None
         if given != (config.sizing == sizing):
             needs = "is required" if not given else "applies only"
-            raise FieldValidationError(f"config.{name}", f"{needs} with sizing {sizing}")
+            raise FieldValidationError(f"config.{name}", f"{needs} when sizing is {sizing}")
     _exactly_one(config, ("stop_atr_multiple", "stop_loss_pct"), "the stop-loss distance")
     if config.take_profit_atr_multiple is not None and config.take_profit_pct is not None:
         raise FieldValidationError(
@@ -219,7 +219,7 @@ def _check_signal_rules(config: SignalConfig) -> None:
         given = getattr(config, name) is not None
         if given != (config.trailing == trailing):
             needs = "is required" if not given else "applies only"
-            raise FieldValidationError(f"config.{name}", f"{needs} with trailing {trailing}")
+            raise FieldValidationError(f"config.{name}", f"{needs} when trailing is {trailing}")
     if config.max_slippage_bps < 0 or config.max_slippage_bps > _BPS_MAX:
         raise FieldValidationError("config.max_slippage_bps", "must be between 0 and 10000")
 

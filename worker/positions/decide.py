@@ -208,7 +208,7 @@ def _venue_exits(
     )
     placed_before = any(s is OrderListStatus.PLACED for s in snapshot.list_statuses)
     if placed_before:
-        detail = f"{amount} with take-profit {tp}, stop {stop}"
+        detail = f"{amount}: take-profit {tp}, stop {stop}"
         events = (*events, Event(PositionEventKind.EXITS_REPLACED, detail, stop_to=stop))
     return PositionDecision(protection=written, place_exits=plan, events=events)
 
