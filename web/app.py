@@ -33,7 +33,10 @@ from web.controllers.kill_switch import AdminKillSwitchController, KillSwitchCon
 from web.controllers.me import MeController
 from web.controllers.ops import AdminOpsController
 from web.controllers.orders import OrderController
+from web.controllers.positions import BotPositionController, PositionController
+from web.controllers.signals import SignalController, SignalWebhookController
 from web.controllers.stats import StatsController
+from web.controllers.strategies import StrategyController
 from web.controllers.tokens import TokenController
 from web.dashboard.routes import dashboard_router
 from web.dashboard.security import add_dashboard_security_headers
@@ -56,6 +59,11 @@ CONTROLLERS = [
     TokenController,
     CredentialController,
     BotController,
+    StrategyController,
+    SignalWebhookController,
+    SignalController,
+    PositionController,
+    BotPositionController,
     OrderController,
     FillController,
     KillSwitchController,

@@ -4,6 +4,9 @@
   `hmac.compare_digest`) or a client token (looked up by its SHA-256 on the unique
   index). Missing, unknown, revoked, or a disabled client's token → 401 with
   `WWW-Authenticate: Bearer`, the same answer for each, so nothing can be probed.
+  A route with `opt={BEARER_OPTIONAL: True}` (the signal webhook, which charting tools
+  call with a secret in the body) also runs without a token, with no principal; it then
+  authenticates the caller itself and charges the rate limit with `charge_rate_limit`.
 - The guards authorize: admin routes need the admin token, every other route a client
   token (403 otherwise). Admin routes answer 403 when no admin token is configured.
 """
@@ -24,13 +27,14 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from shared.repositories.tokens import find_token_owner
-from web.context import web_context
+from web.context import WebContext, web_context
 from web.errors import ApiError
 
 # Where the middleware leaves the connection of an authenticated client's request.
 REQUEST_CONNECTION = "tradebridge_db_connection"
 WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="tradebridge"'}
 _MAX_TOKEN_LENGTH = 256
+BEARER_OPTIONAL = "bearer_optional"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +90,9 @@ class BearerAuthMiddleware(ASGIMiddleware):
             return
         context = web_context(connection.app)
         token = _bearer_token(connection)
+        if token is None and connection.route_handler.opt.get(BEARER_OPTIONAL):
+            await next_app(scope, receive, send)
+            return
         if token is None:
             raise _unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
 
@@ -114,15 +121,20 @@ class BearerAuthMiddleware(ASGIMiddleware):
             scope["state"]["client_id"] = str(principal.client_id)
             scope["state"][REQUEST_CONNECTION] = conn
             with structlog.contextvars.bound_contextvars(client_id=str(principal.client_id)):
-                retry_after = context.rate_limiter.acquire(str(principal.client_id))
-                if retry_after is not None:
-                    raise ApiError(
-                        429,
-                        f"rate limit of {context.rate_limiter.per_minute} requests per minute "
-                        f"exceeded; retry in {retry_after} s",
-                        headers={"Retry-After": str(retry_after)},
-                    )
+                charge_rate_limit(context, principal.client_id)
                 await next_app(scope, receive, send)
+
+
+def charge_rate_limit(context: WebContext, client_id: UUID) -> None:
+    """One request of the client's per-minute budget; 429 with Retry-After when spent."""
+    retry_after = context.rate_limiter.acquire(str(client_id))
+    if retry_after is not None:
+        raise ApiError(
+            429,
+            f"rate limit of {context.rate_limiter.per_minute} requests per minute "
+            f"exceeded; retry in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
 
 
 def requires_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

@@ -25,6 +25,7 @@ from shared.orders.cancel import cancel_open_orders_of_bot
 from shared.repositories import bots as bots_repo
 from shared.repositories.credentials import get_credential
 from shared.repositories.kill_switches import engaged_covering_bot, lock_kill_switches
+from shared.repositories.strategies import share_lock_strategy
 from shared.validation import FieldValidationError, is_symbol
 
 
@@ -41,10 +42,12 @@ async def create_bot(
     credential_id: UUID,
     symbol: str,
     config: Any,
+    strategy_id: UUID | None = None,
 ) -> bots_repo.Bot:
     if not is_symbol(symbol):
         raise FieldValidationError("symbol", "must look like BASE/QUOTE in capitals, e.g. BTC/USDT")
     parsed = parse_bot_config(kind, config)
+    await _check_strategy(conn, client_id, kind, strategy_id)
     credential = await get_credential(conn, client_id, credential_id)
     if credential is None:
         raise NotFoundError(f"credential {credential_id} not found")
@@ -59,7 +62,26 @@ async def create_bot(
         symbol=symbol,
         credential_id=credential_id,
         config=config_to_json(parsed),
+        strategy_id=strategy_id,
     )
+
+
+async def _check_strategy(
+    conn: AsyncConnection, client_id: UUID, kind: BotKind, strategy_id: UUID | None
+) -> None:
+    """A signal bot subscribes to a live strategy of its own client; no other kind has one."""
+    if kind is not BotKind.SIGNAL:
+        if strategy_id is not None:
+            raise FieldValidationError("strategy_id", "applies to signal bots only")
+        return
+    if strategy_id is None:
+        raise FieldValidationError("strategy_id", "is required for a signal bot")
+    # Share-locked: archiving the strategy (which locks it) waits for this bot's commit.
+    strategy = await share_lock_strategy(conn, client_id, strategy_id)
+    if strategy is None:
+        raise NotFoundError(f"strategy {strategy_id} not found")
+    if strategy.is_archived:
+        raise FieldValidationError("strategy_id", "this strategy is archived")
 
 
 async def update_bot(
@@ -106,6 +128,12 @@ async def start_bot(
     credential = await get_credential(conn, client_id, bot.credential_id)
     if credential is None or credential.is_revoked:
         raise ConflictError(f"bot {bot_id} trades with a revoked credential")
+    if bot.strategy_id is not None:
+        # Share-locked: a concurrent archive of the strategy sees this bot running, or
+        # this start sees the strategy archived.
+        strategy = await share_lock_strategy(conn, client_id, bot.strategy_id)
+        if strategy is None or strategy.is_archived:
+            raise ConflictError(f"bot {bot_id} subscribes to an archived strategy")
     started = await bots_repo.set_bot_status(conn, client_id, bot_id, BotStatus.RUNNING, None)
     assert started is not None
     # Already queued (stopped and restarted quickly) is fine: that pending tick will run.

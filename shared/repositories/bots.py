@@ -38,6 +38,8 @@ class Bot:
     created_at: datetime
     updated_at: datetime
     archived_at: datetime | None
+    # The strategy a signal bot subscribes to (None for the other kinds).
+    strategy_id: UUID | None
 
     def __post_init__(self) -> None:
         coerce_enums(self)
@@ -61,6 +63,7 @@ async def insert_bot(
     symbol: str,
     credential_id: UUID,
     config: dict[str, Any],
+    strategy_id: UUID | None = None,
 ) -> Bot:
     params = {
         "client_id": client_id,
@@ -70,6 +73,7 @@ async def insert_bot(
         "symbol": symbol,
         "credential_id": credential_id,
         "config": Jsonb(config),
+        "strategy_id": strategy_id,
     }
     try:
         async with db_errors_as_domain_errors():

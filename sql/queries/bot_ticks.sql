@@ -1,7 +1,8 @@
 -- name: bot_tick_lock_bot
 -- The worker's view of a bot (any client), locked until the tick's transaction ends.
 SELECT id, client_id, name, kind, exchange, symbol, credential_id, config, status,
-       status_reason, tick_number, last_tick_at, created_at, updated_at, archived_at
+       status_reason, tick_number, last_tick_at, created_at, updated_at, archived_at,
+       strategy_id
 FROM bots
 WHERE id = %(bot_id)s
 FOR UPDATE;

@@ -1,26 +1,30 @@
 -- name: insert_bot
-INSERT INTO bots (client_id, name, kind, exchange, symbol, credential_id, config)
+INSERT INTO bots (client_id, name, kind, exchange, symbol, credential_id, config, strategy_id)
 VALUES (%(client_id)s, %(name)s, %(kind)s, %(exchange)s, %(symbol)s, %(credential_id)s,
-        %(config)s)
+        %(config)s, %(strategy_id)s)
 RETURNING id, client_id, name, kind, exchange, symbol, credential_id, config, status,
-          status_reason, tick_number, last_tick_at, created_at, updated_at, archived_at;
+          status_reason, tick_number, last_tick_at, created_at, updated_at, archived_at,
+          strategy_id;
 
 -- name: get_bot
 SELECT id, client_id, name, kind, exchange, symbol, credential_id, config, status,
-       status_reason, tick_number, last_tick_at, created_at, updated_at, archived_at
+       status_reason, tick_number, last_tick_at, created_at, updated_at, archived_at,
+       strategy_id
 FROM bots
 WHERE id = %(bot_id)s AND client_id = %(client_id)s;
 
 -- name: lock_bot
 SELECT id, client_id, name, kind, exchange, symbol, credential_id, config, status,
-       status_reason, tick_number, last_tick_at, created_at, updated_at, archived_at
+       status_reason, tick_number, last_tick_at, created_at, updated_at, archived_at,
+       strategy_id
 FROM bots
 WHERE id = %(bot_id)s AND client_id = %(client_id)s
 FOR UPDATE;
 
 -- name: list_bots
 SELECT id, client_id, name, kind, exchange, symbol, credential_id, config, status,
-       status_reason, tick_number, last_tick_at, created_at, updated_at, archived_at
+       status_reason, tick_number, last_tick_at, created_at, updated_at, archived_at,
+       strategy_id
 FROM bots
 WHERE client_id = %(client_id)s
   AND (%(include_archived)s OR archived_at IS NULL)
@@ -32,14 +36,16 @@ SET name = coalesce(%(name)s, name),
     config = coalesce(%(config)s, config)
 WHERE id = %(bot_id)s AND client_id = %(client_id)s AND archived_at IS NULL
 RETURNING id, client_id, name, kind, exchange, symbol, credential_id, config, status,
-          status_reason, tick_number, last_tick_at, created_at, updated_at, archived_at;
+          status_reason, tick_number, last_tick_at, created_at, updated_at, archived_at,
+          strategy_id;
 
 -- name: set_bot_status
 UPDATE bots
 SET status = %(status)s, status_reason = %(status_reason)s
 WHERE id = %(bot_id)s AND client_id = %(client_id)s
 RETURNING id, client_id, name, kind, exchange, symbol, credential_id, config, status,
-          status_reason, tick_number, last_tick_at, created_at, updated_at, archived_at;
+          status_reason, tick_number, last_tick_at, created_at, updated_at, archived_at,
+          strategy_id;
 
 -- name: archive_bot
 UPDATE bots
@@ -48,7 +54,8 @@ SET status = 'stopped',
     archived_at = coalesce(archived_at, now())
 WHERE id = %(bot_id)s AND client_id = %(client_id)s
 RETURNING id, client_id, name, kind, exchange, symbol, credential_id, config, status,
-          status_reason, tick_number, last_tick_at, created_at, updated_at, archived_at;
+          status_reason, tick_number, last_tick_at, created_at, updated_at, archived_at,
+          strategy_id;
 
 -- name: bot_live_quotes
 -- GET /v1/bots/{id}: the bot's orders that rest at the venue or may soon.

@@ -47,6 +47,7 @@ class BotController(Controller):
             credential_id=data.credential_id,
             symbol=data.symbol,
             config=data.config,
+            strategy_id=data.strategy_id,
         )
         return BotRead.of(bot)
 

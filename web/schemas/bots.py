@@ -1,4 +1,5 @@
-"""Bots. `config` is validated per kind by shared.bots.config (SpreadConfig, VolumeConfig)."""
+"""Bots. `config` is validated per kind by shared.bots.config (SpreadConfig, VolumeConfig,
+SignalConfig); a signal bot also names the strategy it subscribes to."""
 
 from __future__ import annotations
 
@@ -41,7 +42,12 @@ Config = Annotated[
             "spread: spread_bps, order_size, levels, refresh_interval_s, drift_tolerance_bps, "
             "inventory_target, inventory_skew_bps, min_price, max_price. volume: "
             "daily_notional_target, min_slice, max_slice, min_interval_s, max_interval_s, "
-            "price_band_bps, side_policy. Decimals as strings."
+            "price_band_bps, side_policy. signal: sizing (fixed_quote | balance_fraction | "
+            "risk) with quote_amount / balance_fraction / risk_fraction, atr_interval, "
+            "atr_length, stop_atr_multiple or stop_loss_pct, take_profit_atr_multiple or "
+            "take_profit_pct, trailing (none | atr | pct) with trailing_atr_multiple / "
+            "trailing_pct, max_position_quote, max_slippage_bps, exit_mode (auto | venue | "
+            "watched), watch_interval_s. Decimals as strings."
         ),
         examples=[{"spread_bps": "20", "order_size": "0.01", "levels": 2}],
         # Litestar copies `extra` onto the property's OpenAPI schema.
@@ -56,6 +62,8 @@ class BotCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     credential_id: UUID
     symbol: Symbol
     config: Config
+    # Required for kind signal (a strategy of yours, not archived); refused for the others.
+    strategy_id: UUID | None = None
 
 
 class BotUpdate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -106,6 +114,8 @@ class BotRead(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     updated_at: datetime
     archived_at: datetime | None
+    # The strategy a signal bot subscribes to (null for the other kinds).
+    strategy_id: UUID | None
     # Filled in by GET /v1/bots/{id} only (lists stay one query).
     quotes: list[BotQuoteRead] | None = None
     # The newest tick that skipped something (a paused side, a requote waiting for its
@@ -137,6 +147,7 @@ class BotRead(msgspec.Struct, frozen=True, kw_only=True):
             created_at=utc(bot.created_at),
             updated_at=utc(bot.updated_at),
             archived_at=utc(bot.archived_at),
+            strategy_id=bot.strategy_id,
             quotes=[BotQuoteRead.of(q) for q in activity.quotes] if activity else None,
             last_skip_reasons=skip.skip_reasons if skip else None,
             last_skip_tick=skip.tick_number if skip else None,

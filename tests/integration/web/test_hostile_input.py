@@ -213,10 +213,19 @@ async def test_deeply_nested_json_is_refused_on_every_json_route(web: WebServer)
             if not isinstance(route, HTTPRoute):
                 continue
             for handler in route.route_handlers:
-                if "data" not in handler.parsed_fn_signature.parameters:
+                # The signal webhook reads its body by hand (shared.signals.request).
+                if "data" not in handler.parsed_fn_signature.parameters and not (
+                    route.path.startswith("/v1/signals/") and "POST" in handler.http_methods
+                ):
                     continue
                 path = route.path
-                for placeholder in ("bot_id", "client_id", "credential_id", "order_id"):
+                for placeholder in (
+                    "bot_id",
+                    "client_id",
+                    "credential_id",
+                    "order_id",
+                    "strategy_id",
+                ):
                     path = path.replace(f"{{{placeholder}:uuid}}", str(uuid.uuid4()))
                 caller = admin if path.startswith("/v1/admin") else http
                 for method in handler.http_methods:

@@ -83,9 +83,10 @@ def _check_operation(operation: Any, target: Target) -> None:
 
 
 def _with_real_body_ids(case: Any, ids: dict[str, str]) -> Any:
-    """A body's `credential_id`/`bot_id` made real, so it gets past the 404 to the insert."""
+    """A body's `credential_id`/`bot_id`/`strategy_id` made real, so it gets past the 404
+    to the insert."""
     if isinstance(case.body, dict):
-        for name in ("credential_id", "bot_id"):
+        for name in ("credential_id", "bot_id", "strategy_id"):
             if name in case.body and case.body[name] is not None:
                 case.body[name] = ids[name]
     return case
@@ -116,6 +117,13 @@ async def test_requests_the_document_allows_are_never_refused_as_malformed(
             bot = await create_bot(http, credential["id"])
             order = await place_order(http, credential["id"])
             spare_token = (await http.post("/v1/tokens", json={"label": "spare"})).json()
+            strategy = (await http.post("/v1/strategies", json={"name": "contract"})).json()
+            strategy_id = strategy["strategy"]["id"]
+            signal = await http.post(
+                f"/v1/signals/{strategy_id}",
+                json={"signal_id": "contract-1", "symbol": "BTC/USDT", "action": "enter"},
+            )
+            assert signal.status_code == 202, signal.text
             document = (await http.get("/schema/openapi.json")).json()
         target = Target(
             base_url=web.url,
@@ -127,9 +135,11 @@ async def test_requests_the_document_allows_are_never_refused_as_malformed(
                 "order_id": order["id"],
                 "token_id": spare_token["id"],
                 "client_id": str(alice.id),
+                "strategy_id": strategy_id,
+                "signal_id": signal.json()["signal"]["id"],
             },
         )
         operations = await asyncio.to_thread(_check_every_operation, document, target)
-    assert operations >= 28
+    assert operations >= 37
     assert target.calls >= operations
     assert not target.failures, "\n".join(target.failures[:40])
