@@ -107,7 +107,8 @@ def _strategy_with_fresh_secret(api: httpx.Client) -> tuple[str, str]:
 
 
 def _items(listing: Any) -> list[dict[str, Any]]:
-    return listing["items"] if isinstance(listing, dict) else listing
+    items: list[dict[str, Any]] = listing["items"] if isinstance(listing, dict) else listing
+    return items
 
 
 def _paper_mid(paper_url: str) -> str:

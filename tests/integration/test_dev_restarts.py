@@ -20,6 +20,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 BANNER_ORDER = re.compile(r"demo order\s+HTTP (\d+): .*?\"id\":\s*\"([0-9a-f-]{36})\"")
+BANNER_SIGNAL = re.compile(r"first signal\s+HTTP (\d+): .*?\"id\":\s*\"([0-9a-f-]{36})\"")
 
 
 def _free_port() -> int:
@@ -87,16 +88,29 @@ def _stop(process: subprocess.Popen[str]) -> None:
         process.wait()
 
 
+def _fanned_out(db_url: str, signal_id: str) -> bool:
+    with psycopg.connect(db_url) as conn:
+        row = conn.execute(
+            "SELECT fanned_out_at IS NOT NULL FROM signals WHERE id = %s", (signal_id,)
+        ).fetchone()
+    return bool(row and row[0])
+
+
 def _run_dev_until_demo_order_fills(db_url: str, workdir: Path, *args: str) -> str:
-    """Start `tradebridge dev`, wait for its demo order to fill, Ctrl-C it; its output."""
+    """Start `tradebridge dev`, wait for its demo order to fill and its demo signal to fan
+    out, Ctrl-C it; its output."""
     process = _start_dev(db_url, workdir, *args)
     output: list[str] = []
     try:
         match = _read_until(process, BANNER_ORDER, output)
         assert match.group(1) == "202", "".join(output)
         order_id = match.group(2)
+        signal = _read_until(process, BANNER_SIGNAL, output)
+        assert signal.group(1) == "202", "".join(output)
         deadline = time.monotonic() + 60
-        while _order_status(db_url, order_id) != "filled":
+        while _order_status(db_url, order_id) != "filled" or not _fanned_out(
+            db_url, signal.group(2)
+        ):
             assert time.monotonic() < deadline, (
                 f"demo order {order_id} is {_order_status(db_url, order_id)}:\n" + "".join(output)
             )
@@ -115,6 +129,17 @@ def test_dev_places_and_fills_its_demo_order_on_every_start(db_url: str, tmp_pat
             " FROM orders WHERE bot_id IS NULL"
         ).fetchone()
     assert demo_orders == (3, 3)
+    with psycopg.connect(db_url) as conn:
+        # One strategy, two signal bots, one signal per start; the first start's signal
+        # gave each bot an entry (later ones may meet the bots' max position).
+        signals = conn.execute(
+            "SELECT s.id, array_agg(d.outcome ORDER BY d.outcome) FROM signals s"
+            " JOIN signal_deliveries d ON d.signal_id = s.id"
+            " GROUP BY s.id, s.received_at ORDER BY s.received_at"
+        ).fetchall()
+    assert len(signals) == 3
+    assert signals[0][1] == ["ordered", "ordered"]
+    assert all(len(outcomes) == 2 for _, outcomes in signals)
 
     output = _run_dev_until_demo_order_fills(db_url, tmp_path, "--reset")
     assert "reset: dropped database" in output

@@ -187,22 +187,24 @@ def _answer(request: Request[Any, Any, Any], recorded: SignalRecorded) -> Respon
 
 
 class SignalController(Controller):
-    path = "/v1/signals"
+    # Under its strategy: /v1/signals/{id} would be the webhook's path template with
+    # another parameter name, which OpenAPI forbids.
+    path = "/v1/strategies"
     tags = ["signals"]
     guards = [requires_client]
     security = CLIENT_SECURITY
 
     @get(
-        "/{signal_id:uuid}",
+        "/{strategy_id:uuid}/signals/{signal_id:uuid}",
         operation_id="getSignal",
         summary="One signal (our id) with what it did for each subscribed bot",
         responses=error_responses(404),
     )
     async def get_signal(
-        self, conn: Conn, client: Client, signal_id: FromPath[UUID]
+        self, conn: Conn, client: Client, strategy_id: FromPath[UUID], signal_id: FromPath[UUID]
     ) -> SignalDetail:
         signal = await signals_repo.get_signal(conn, client.client_id, signal_id)
-        if signal is None:
+        if signal is None or signal.strategy_id != strategy_id:
             raise NotFoundError(f"signal {signal_id} not found")
         deliveries = await signals_repo.list_signal_deliveries(conn, client.client_id, signal_id)
         return SignalDetail(

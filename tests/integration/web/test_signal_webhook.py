@@ -337,16 +337,20 @@ async def test_signals_listing_and_detail(web: WebServer) -> None:
                FROM bots WHERE id = %(bot)s""",
             {"signal": ids[1], "bot": bot["id"]},
         )
-        with_delivery = (await http.get(f"/v1/signals/{ids[1]}")).json()
+        with_delivery = (await http.get(f"/v1/strategies/{strategy_id}/signals/{ids[1]}")).json()
         assert [
             (d["bot_id"], d["bot_name"], d["outcome"], d["reason"], d["order_id"])
             for d in with_delivery["deliveries"]
         ] == [(bot["id"], bot["name"], "skipped", "max position reached", None)]
-        detail = (await http.get(f"/v1/signals/{ids[0]}")).json()
+        detail = (await http.get(f"/v1/strategies/{strategy_id}/signals/{ids[0]}")).json()
         assert detail["signal_id"] == "l-0"
         assert detail["deliveries"] == []
         assert detail["fanned_out_at"] is None
         assert detail["response_status"] == 202
+        # A signal is found under its own strategy only.
+        other_strategy = (await http.post("/v1/strategies", json={"name": "other"})).json()
+        elsewhere = f"/v1/strategies/{other_strategy['strategy']['id']}/signals/{ids[0]}"
+        assert (await http.get(elsewhere)).status_code == 404
     async with web.http(other.token) as http:
-        assert (await http.get(f"/v1/signals/{ids[0]}")).status_code == 404
+        assert (await http.get(f"/v1/strategies/{strategy_id}/signals/{ids[0]}")).status_code == 404
         assert (await http.get(f"/v1/strategies/{strategy_id}/signals")).status_code == 404
