@@ -12,38 +12,19 @@ from uuid import UUID
 from psycopg import AsyncConnection
 
 from shared.db.statements import fetch_all, fetch_one
-from shared.domain import ExitMode, PositionEventKind, PositionStatus
+from shared.domain import PositionEventKind, PositionStatus
+from shared.repositories.positions import PositionWithNumbers
 from shared.repositories.rows import coerce_enums
 
 
 @dataclass(frozen=True, slots=True)
-class Position:
-    id: UUID
-    client_id: UUID
-    bot_id: UUID
-    credential_id: UUID
-    symbol: str
-    status: PositionStatus
-    exit_mode: ExitMode
-    stop_price: Decimal | None
-    take_profit_price: Decimal | None
-    trail_anchor: Decimal | None
-    atr: Decimal | None
-    close_reason: str | None
-    entry_amount: Decimal
-    exit_amount: Decimal
-    size: Decimal
-    avg_entry_price: Decimal | None
+class Position(PositionWithNumbers):
     avg_exit_price: Decimal | None
-    realized_pnl: Decimal
     opened_at: datetime
     closed_at: datetime | None
     opened_by_signal: UUID | None
     closing_since: datetime | None
     updated_at: datetime
-
-    def __post_init__(self) -> None:
-        coerce_enums(self)
 
     @property
     def created_at(self) -> datetime:

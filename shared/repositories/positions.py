@@ -29,8 +29,9 @@ from shared.repositories.rows import coerce_enums
 
 
 @dataclass(frozen=True, slots=True)
-class PositionRow:
-    """A position and its numbers from fills (as ops.positions computes them)."""
+class PositionWithNumbers:
+    """A position and its numbers from fills (as ops.positions computes them): what the
+    worker (PositionRow) and the HTTP API (position_reads.Position) both read."""
 
     id: UUID
     client_id: UUID
@@ -49,10 +50,16 @@ class PositionRow:
     size: Decimal
     avg_entry_price: Decimal | None
     realized_pnl: Decimal
-    base_fees: Decimal  # fees paid in the base asset: held that much less than `size`
 
     def __post_init__(self) -> None:
         coerce_enums(self)
+
+
+@dataclass(frozen=True, slots=True)
+class PositionRow(PositionWithNumbers):
+    """What the position watch reads of a position."""
+
+    base_fees: Decimal  # fees paid in the base asset: held that much less than `size`
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,12 +23,14 @@ from shared.repositories.rows import coerce_enums
 
 
 @dataclass(frozen=True, slots=True)
-class NewSignal:
+class ReceivedSignal:
+    """The columns the webhook records of a signal and its client reads back: written as a
+    NewSignal, read as a Signal."""
+
     id: UUID
     strategy_id: UUID
     client_id: UUID
     signal_id: str
-    fingerprint: bytes
     symbol: str
     action: SignalAction
     reference_price: Decimal | None
@@ -37,6 +39,14 @@ class NewSignal:
     outcome: SignalOutcome
     refusal_reason: str | None
     response_status: int
+
+    def __post_init__(self) -> None:
+        coerce_enums(self)
+
+
+@dataclass(frozen=True, slots=True)
+class NewSignal(ReceivedSignal):
+    fingerprint: bytes
     response_body: dict[str, Any]
 
 
@@ -51,26 +61,11 @@ class FirstResponse:
 
 
 @dataclass(frozen=True, slots=True)
-class Signal:
-    id: UUID
-    strategy_id: UUID
-    client_id: UUID
-    signal_id: str
-    symbol: str
-    action: SignalAction
-    reference_price: Decimal | None
-    signal_time: datetime | None
-    received_at: datetime
-    outcome: SignalOutcome
-    refusal_reason: str | None
-    response_status: int
+class Signal(ReceivedSignal):
     fanned_out_at: datetime | None
     bots_targeted: int | None
     orders_created: int | None
     created_at: datetime
-
-    def __post_init__(self) -> None:
-        coerce_enums(self)
 
 
 @dataclass(frozen=True, slots=True)

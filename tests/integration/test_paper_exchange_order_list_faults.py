@@ -3,7 +3,6 @@ like any route, so an OCO can be created and its answer lost, or refused outrigh
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,16 +14,8 @@ from tests.fixtures.fix_paper import PaperAccount, PaperExchangeAdmin
 OCO_PATH = "/api/v3/orderList/oco"
 
 
-@pytest.fixture(autouse=True)
-async def cancel_leftovers(paper_account: PaperAccount) -> AsyncIterator[None]:
-    """Cancel what a test leaves open: the venue is shared, later tests move its mid."""
-    yield
-    client = paper_account.client()
-    try:
-        with contextlib.suppress(ccxt.OrderNotFound):
-            await client.private_delete_openorders({"symbol": "BTCUSDT"})
-    finally:
-        await client.close()
+# The venue is shared: what a test leaves open is canceled after it.
+pytestmark = pytest.mark.usefixtures("btcusdt_leftovers_canceled")
 
 
 def oco(list_client_id: str) -> dict[str, Any]:

@@ -7,9 +7,7 @@ levels 1.00 apart holding 0.05 BTC and more, so a 0.01-0.02 BTC order fills at t
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -21,16 +19,8 @@ from tests.fixtures.fix_paper import PaperAccount, PaperExchangeAdmin
 D = Decimal
 
 
-@pytest.fixture(autouse=True)
-async def cancel_leftovers(paper_account: PaperAccount) -> AsyncIterator[None]:
-    """Cancel what a test leaves open: the venue is shared, later tests move its mid."""
-    yield
-    client = paper_account.client()
-    try:
-        with contextlib.suppress(ccxt.OrderNotFound):
-            await client.private_delete_openorders({"symbol": "BTCUSDT"})
-    finally:
-        await client.close()
+# The venue is shared: what a test leaves open is canceled after it.
+pytestmark = pytest.mark.usefixtures("btcusdt_leftovers_canceled")
 
 
 def binance_error(exc: BaseException) -> tuple[int, str]:

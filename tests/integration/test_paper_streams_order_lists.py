@@ -5,11 +5,8 @@ its list id (``g``) and stop price (``P``), ``listStatus`` on list changes, and 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
-import ccxt
 import pytest
 
 from tests.fixtures.fix_paper import PaperAccount, PaperExchangeAdmin
@@ -36,16 +33,8 @@ OCO = {
 }
 
 
-@pytest.fixture(autouse=True)
-async def cancel_leftovers(paper_account: PaperAccount) -> AsyncIterator[None]:
-    """Cancel what a test leaves open: the venue is shared, later tests move its mid."""
-    yield
-    client = paper_account.client()
-    try:
-        with contextlib.suppress(ccxt.OrderNotFound):
-            await client.private_delete_openorders({"symbol": "BTCUSDT"})
-    finally:
-        await client.close()
+# The venue is shared: what a test leaves open is canceled after it.
+pytestmark = pytest.mark.usefixtures("btcusdt_leftovers_canceled")
 
 
 async def events_until(ws: RawSocket, done: Any) -> list[dict[str, Any]]:

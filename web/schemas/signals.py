@@ -43,17 +43,9 @@ class SignalRefused(msgspec.Struct, frozen=True, kw_only=True):
     signal: SignalSummary
 
 
-class SignalRead(msgspec.Struct, frozen=True, kw_only=True):
-    id: UUID
-    strategy_id: UUID
-    signal_id: str
-    symbol: str
-    action: SignalAction
-    reference_price: str | None
-    time: datetime | None
-    received_at: datetime
-    outcome: SignalOutcome
-    refusal_reason: str | None
+class SignalRead(SignalSummary, frozen=True, kw_only=True):
+    """A signal as recorded, with its answer's status and what its fan-out did."""
+
     response_status: int
     # Set by the fan-out job (null until it ran, and for refused signals).
     fanned_out_at: datetime | None

@@ -121,6 +121,16 @@ async def pnl_from_fills(worker: WorkerHarness, position_id: UUID) -> Decimal:
     return proceeds - sold * cost / bought
 
 
+async def closed_all_sold(worker: WorkerHarness, position_id: UUID, reason: str) -> dict[str, Any]:
+    """The closed position, checked: closed for `reason`, all it held sold (only the base
+    fees left), its P&L the fills' own. Returned for the test's further checks."""
+    closed = await position(worker, position_id)
+    assert closed["close_reason"] == reason
+    assert closed["size"] == await base_fees(worker, position_id)
+    assert closed["realized_pnl"] == await pnl_from_fills(worker, position_id)
+    return closed
+
+
 def status_is(worker: WorkerHarness, position_id: UUID, status: str) -> Any:
     async def check() -> bool:
         return (await position(worker, position_id))["status"] == status

@@ -10,6 +10,7 @@ from tests.fixtures.fix_worker import WorkerHarness
 from tests.integration.bots.support import VENUE_SYMBOL, venue_open_orders
 from tests.integration.positions.support import (
     base_fees,
+    closed_all_sold,
     enter,
     events,
     nothing_resting,
@@ -54,10 +55,7 @@ async def test_stop_fills_take_profit_canceled_position_closed(bots: WorkerHarne
     avg = await _protected_at_the_venue(bots, account, ids)
     await bots.paper.set_mid(VENUE_SYMBOL, str(avg * D("0.979")))
     await bots.drain(status_is(bots, ids["position"], "closed"), within_s=45)
-    closed = await position(bots, ids["position"])
-    assert closed["close_reason"] == "stop_loss"
-    assert closed["size"] == await base_fees(bots, ids["position"])
-    assert closed["realized_pnl"] == await pnl_from_fills(bots, ids["position"])
+    closed = await closed_all_sold(bots, ids["position"], "stop_loss")
     assert closed["realized_pnl"] < 0
     legs = await _legs(bots, ids["position"])
     assert legs["stop_loss"][0] == "filled"
@@ -96,9 +94,6 @@ async def test_exit_while_the_list_rests_leaves_nothing_at_the_venue(
             (ids["position"],),
         )
     await bots.drain(status_is(bots, ids["position"], "closed"), within_s=45)
-    closed = await position(bots, ids["position"])
-    assert closed["close_reason"] == "exit_signal"
-    assert closed["size"] == await base_fees(bots, ids["position"])
-    assert closed["realized_pnl"] == await pnl_from_fills(bots, ids["position"])
+    await closed_all_sold(bots, ids["position"], "exit_signal")
     assert await nothing_resting(bots, account)
     assert (await bots.paper.balances(account.api_key))["BTC"].free == 0

@@ -12,11 +12,10 @@ from shared.kill_switch import engage, release
 from tests.fixtures.fix_worker import WorkerHarness
 from tests.integration.bots.support import VENUE_SYMBOL
 from tests.integration.positions.support import (
-    base_fees,
+    closed_all_sold,
     enter,
     events,
     nothing_resting,
-    pnl_from_fills,
     position,
     protected,
     signal_bot_with_position,
@@ -39,10 +38,7 @@ async def test_crossing_the_stop_sells_the_position(bots: WorkerHarness) -> None
 
     await bots.paper.set_mid(VENUE_SYMBOL, str(avg * D("0.97")))
     await bots.drain(status_is(bots, ids["position"], "closed"))
-    closed = await position(bots, ids["position"])
-    assert closed["close_reason"] == "stop_loss"
-    assert closed["size"] == await base_fees(bots, ids["position"])  # all it held is sold
-    assert closed["realized_pnl"] == await pnl_from_fills(bots, ids["position"])
+    closed = await closed_all_sold(bots, ids["position"], "stop_loss")
     assert closed["realized_pnl"] < 0
     kinds = [row[0] for row in await events(bots, ids["position"])]
     assert kinds[0] == "exits_placed"
@@ -94,10 +90,7 @@ async def test_stopping_the_bot_closes_and_sells(bots: WorkerHarness) -> None:
     await bots.drain(protected(bots, ids["position"]))
     await _stop(bots, ids)
     await bots.drain(status_is(bots, ids["position"], "closed"))
-    closed = await position(bots, ids["position"])
-    assert closed["close_reason"] == "bot_stopped"
-    assert closed["size"] == await base_fees(bots, ids["position"])  # all it held is sold
-    assert closed["realized_pnl"] == await pnl_from_fills(bots, ids["position"])
+    await closed_all_sold(bots, ids["position"], "bot_stopped")
     assert await nothing_resting(bots, account)
 
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from tests.integration.web.support import post_created
+
 
 def signal_config(**overrides: Any) -> dict[str, Any]:
     config: dict[str, Any] = {
@@ -22,10 +24,7 @@ def signal_config(**overrides: Any) -> dict[str, Any]:
 async def create_strategy(http: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {"name": f"strategy-{uuid.uuid4().hex[:6]}"}
     body.update(overrides)
-    response = await http.post("/v1/strategies", json=body)
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
+    return await post_created(http, "/v1/strategies", body)
 
 
 async def create_signal_bot(
@@ -40,10 +39,7 @@ async def create_signal_bot(
         "config": signal_config(),
     }
     body.update(overrides)
-    response = await http.post("/v1/bots", json=body)
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
+    return await post_created(http, "/v1/bots", body)
 
 
 def signal_body(**overrides: Any) -> dict[str, Any]:

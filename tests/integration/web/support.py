@@ -33,6 +33,14 @@ def spread_config(**overrides: Any) -> dict[str, Any]:
     return config
 
 
+async def post_created(http: httpx.AsyncClient, path: str, body: Any) -> dict[str, Any]:
+    """POST `body` to `path`, which must answer 201; the created resource."""
+    response = await http.post(path, json=body)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
 async def create_credential(http: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "exchange": "binance",
@@ -43,10 +51,7 @@ async def create_credential(http: httpx.AsyncClient, **overrides: Any) -> dict[s
         "environment": "paper",
     }
     body.update(overrides)
-    response = await http.post("/v1/credentials", json=body)
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
+    return await post_created(http, "/v1/credentials", body)
 
 
 async def create_bot(
@@ -60,10 +65,7 @@ async def create_bot(
         "config": spread_config(),
     }
     body.update(overrides)
-    response = await http.post("/v1/bots", json=body)
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
+    return await post_created(http, "/v1/bots", body)
 
 
 async def place_order(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal as D
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from shared.domain import OrderSide
@@ -55,6 +55,22 @@ async def submit_oco(
             stop_limit_price=prices.stop_limit, idempotency_key=key or uuid.uuid4().hex,
             bot_id=None, position_id=None,
         )  # fmt: skip
+
+
+class OpenOco(NamedTuple):
+    client_id: UUID
+    credential_id: UUID
+    prices: OcoPrices
+    outcome: OcoOutcome
+
+
+async def open_oco(worker: WorkerHarness, paper_account: PaperAccount) -> OpenOco:
+    """A new client's OCO sell list around today's mid, both legs open at the venue."""
+    client_id, credential_id = await worker.client_with_credential(paper_account)
+    prices = await prices_around_mid(worker)
+    outcome = await submit_oco(worker, client_id, credential_id, prices)
+    await worker.drain(legs_are(worker, outcome, "open"))
+    return OpenOco(client_id, credential_id, prices, outcome)
 
 
 async def order_list_row(worker: WorkerHarness, list_id: UUID) -> dict[str, Any]:

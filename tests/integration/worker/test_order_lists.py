@@ -19,6 +19,7 @@ from tests.integration.worker.oco_helpers import (
     assert_one_list_at_venue,
     leg_calls,
     legs_are,
+    open_oco,
     order_list_row,
     prices_around_mid,
     submit_oco,
@@ -30,10 +31,7 @@ from worker.orders.reconciliation import reconcile_credential
 async def test_placement_puts_both_legs_at_the_venue_once(
     worker: WorkerHarness, paper_account: PaperAccount
 ) -> None:
-    client_id, credential_id = await worker.client_with_credential(paper_account)
-    prices = await prices_around_mid(worker)
-    outcome = await submit_oco(worker, client_id, credential_id, prices)
-    await worker.drain(legs_are(worker, outcome, "open"))
+    _, _, prices, outcome = await open_oco(worker, paper_account)
 
     at_venue = await assert_one_list_at_venue(worker, paper_account, outcome)
     by_type = {o["type"]: o for o in at_venue}
@@ -144,10 +142,7 @@ async def test_faults_on_the_send_end_with_one_list_at_the_venue(
 async def test_take_profit_fill_ends_the_stop_leg(
     worker: WorkerHarness, paper_account: PaperAccount
 ) -> None:
-    client_id, credential_id = await worker.client_with_credential(paper_account)
-    prices = await prices_around_mid(worker)
-    outcome = await submit_oco(worker, client_id, credential_id, prices)
-    await worker.drain(legs_are(worker, outcome, "open"))
+    _, credential_id, prices, outcome = await open_oco(worker, paper_account)
 
     await worker.paper.set_mid(VENUE_SYMBOL, prices.take_profit * D("1.001"))
     await reconcile_credential(worker.ctx, credential_id)
@@ -167,10 +162,7 @@ async def test_take_profit_fill_ends_the_stop_leg(
 async def test_stop_trigger_fills_the_stop_leg_and_ends_the_take_profit(
     worker: WorkerHarness, paper_account: PaperAccount
 ) -> None:
-    client_id, credential_id = await worker.client_with_credential(paper_account)
-    prices = await prices_around_mid(worker)
-    outcome = await submit_oco(worker, client_id, credential_id, prices)
-    await worker.drain(legs_are(worker, outcome, "open"))
+    _, credential_id, prices, outcome = await open_oco(worker, paper_account)
 
     await worker.paper.set_mid(VENUE_SYMBOL, prices.stop * D("0.999"))
     await reconcile_credential(worker.ctx, credential_id)
@@ -190,10 +182,7 @@ async def test_stop_trigger_fills_the_stop_leg_and_ends_the_take_profit(
 async def test_canceling_one_leg_cancels_both_and_leaves_no_job_retrying(
     worker: WorkerHarness, paper_account: PaperAccount
 ) -> None:
-    client_id, credential_id = await worker.client_with_credential(paper_account)
-    prices = await prices_around_mid(worker)
-    outcome = await submit_oco(worker, client_id, credential_id, prices)
-    await worker.drain(legs_are(worker, outcome, "open"))
+    client_id, _, _, outcome = await open_oco(worker, paper_account)
 
     async with worker.pool.connection() as conn, conn.transaction():
         await request_cancel(
@@ -306,10 +295,7 @@ async def test_legs_follow_the_user_data_stream_without_polling(
     """The leg that works and the leg the venue expires both arrive by stream."""
     from tests.integration.worker.processes import wait_for
 
-    client_id, credential_id = await worker.client_with_credential(paper_account)
-    prices = await prices_around_mid(worker)
-    outcome = await submit_oco(worker, client_id, credential_id, prices)
-    await worker.drain(legs_are(worker, outcome, "open"))
+    _, credential_id, prices, outcome = await open_oco(worker, paper_account)
     legs = {"tp": outcome.take_profit_order_id, "sl": outcome.stop_order_id}
     async with worker.streaming():
         await wait_for(worker.stream_is(credential_id, "live"), 15, "stream live")
