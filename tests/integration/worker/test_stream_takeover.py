@@ -91,8 +91,10 @@ async def test_killed_while_the_send_hangs_after_the_stream_wrote_the_fill(rig: 
     mid = D(str((await worker.paper.market(SYMBOL))["mid"]))
     resting_id = await worker.submit(
         client_id, credential_id, type=OrderType.LIMIT, side=OrderSide.BUY, amount="0.002",
-        price=str((mid * D("0.9")).quantize(D("0.01"))),
+        price=str((mid * D("0.95")).quantize(D("0.01"))),
     )  # fmt: skip
+    # 5 % below the mid: far from a fill, well inside the 10 % fat-finger band (at 10 % a
+    # mid that ticked up meanwhile got the order rejected, and the count of posts read 1).
     # The stream goes live as soon as the order is pending; the fault below must meet the
     # market order's send, not the resting order's, so wait until that one is at the venue.
     await rig.wait(worker.status_is(resting_id, "open"), 30, "resting order open")
