@@ -69,6 +69,7 @@ class FanOutTarget:
     quote_total: Decimal | None
     base_total: Decimal
     kill_switch_reason: str | None
+    balances_need_fetch: bool
 
     def __post_init__(self) -> None:
         coerce_enums(self)
@@ -133,11 +134,12 @@ async def lock_signal(conn: AsyncConnection[Any], signal_id: UUID) -> SignalLock
 
 
 async def fan_out_targets(
-    conn: AsyncConnection[Any], strategy_id: UUID, symbol: str
+    conn: AsyncConnection[Any], strategy_id: UUID, symbol: str, *, balance_max_age_s: float
 ) -> list[FanOutTarget]:
     return await fetch_all(
-        conn, FanOutTarget, "fan_out_targets", strategy_id=strategy_id, symbol=symbol
-    )
+        conn, FanOutTarget, "fan_out_targets", strategy_id=strategy_id, symbol=symbol,
+        balance_max_age_s=balance_max_age_s,
+    )  # fmt: skip
 
 
 async def write_entry_fan_out(

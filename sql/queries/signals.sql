@@ -30,7 +30,16 @@ SELECT
     coalesce(op.size, 0) AS position_size,
     quote.free AS quote_free, quote.total AS quote_total,
     coalesce(base.total, 0) AS base_total,
-    k.engage_reason AS kill_switch_reason
+    k.engage_reason AS kill_switch_reason,
+    -- Sizing reads the balance snapshot; the credential's user-data stream keeps it
+    -- current. Without a live stream, a snapshot missing or older than the bound is
+    -- fetched from the venue first (a new credential's first signal, too).
+    (quote.fetched_at IS NULL
+        OR (quote.fetched_at < now() - make_interval(secs => %(balance_max_age_s)s)
+            AND NOT EXISTS (
+                SELECT 1 FROM user_streams s
+                WHERE s.credential_id = b.credential_id AND s.state = 'live'
+                  AND s.lease_expires_at > now()))) AS balances_need_fetch
 FROM bots b
 JOIN exchange_credentials c ON c.id = b.credential_id
 LEFT JOIN positions p ON p.bot_id = b.id AND p.status <> 'closed'

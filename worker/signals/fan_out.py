@@ -32,18 +32,22 @@ import structlog
 from procrastinate.exceptions import AlreadyEnqueued
 from psycopg import AsyncConnection
 
+from shared.bots.positions import resume_position_watch
 from shared.db.pool import transaction
 from shared.domain import (
     OrderSource,
     SignalAction,
 )
-from shared.exchange.errors import AmbiguousExchangeError, TransientExchangeError
+from shared.exchange.errors import (
+    AmbiguousExchangeError,
+    PermanentExchangeError,
+    TransientExchangeError,
+)
 from shared.jobs import (
     PLACE_ORDER,
     WATCH_POSITION,
     JobToDefer,
     defer_many,
-    defer_once,
     order_lock,
     position_lock,
     position_queueing_lock,
@@ -58,6 +62,7 @@ from shared.repositories.signals import (
     PlannedDelivery,
     SignalToFanOut,
 )
+from worker.accounts import fetch_and_store_balances
 from worker.context import WorkerContext
 from worker.retry import RetryLater, backoff_s
 from worker.signals.entries import (
@@ -72,6 +77,9 @@ from worker.signals.entries import (
 from worker.signals.market import EndpointView, read_endpoint
 
 log = structlog.get_logger(__name__)
+# A missing balance snapshot is fetched before sizing; a venue slower than this retries
+# the fan-out later (nothing written).
+BALANCE_FETCH_TIMEOUT_S = 5.0
 
 
 class FanOutOutcome(StrEnum):
@@ -98,18 +106,51 @@ async def fan_out_signal(ctx: WorkerContext, signal_id: UUID, *, attempts: int =
             return FanOutReport(FanOutOutcome.NOT_ACCEPTED)
         if signal.fanned_out_at is not None:
             return FanOutReport(FanOutOutcome.ALREADY)
-        targets = await signals_repo.fan_out_targets(conn, signal.strategy_id, signal.symbol)
+        targets = await _targets(ctx, conn, signal)
     if signal.action is SignalAction.EXIT:
         return await _fan_out_exit(ctx, signal, targets)
     try:
+        if await _fetch_missing_balances(ctx, targets):
+            async with ctx.pool.connection() as conn:
+                targets = await _targets(ctx, conn, signal)
         views = await _read_venues(ctx, signal.symbol, targets)
-    except (TransientExchangeError, AmbiguousExchangeError) as exc:
+    except (TransientExchangeError, AmbiguousExchangeError, TimeoutError) as exc:
         # Nothing written yet: the whole fan-out runs again, deciding on fresh data.
         raise RetryLater(f"venue unavailable: {exc}", backoff_s(attempts)) from None
     return await _fan_out_entry(ctx, signal, targets, views)
 
 
 # ---------------------------------------------------------------------- reads
+
+
+async def _targets(
+    ctx: WorkerContext, conn: AsyncConnection[Any], signal: SignalToFanOut
+) -> list[FanOutTarget]:
+    return await signals_repo.fan_out_targets(
+        conn, signal.strategy_id, signal.symbol,
+        balance_max_age_s=ctx.settings.balance_max_age_s,
+    )  # fmt: skip
+
+
+async def _fetch_missing_balances(ctx: WorkerContext, targets: list[FanOutTarget]) -> bool:
+    """Fetch (REST) and store the balances of each credential whose snapshot sizing cannot
+    use (missing, or stale with no live stream), once per credential; whether any was."""
+    credential_ids = sorted(
+        {t.credential_id for t in targets if t.balances_need_fetch and pre_skip(t) is None}
+    )
+    for credential_id in credential_ids:
+        async with ctx.pool.connection() as conn:
+            credential = await ctx.vault.open(conn, credential_id)
+        adapter = ctx.adapters.for_credential(credential)
+        try:
+            await fetch_and_store_balances(
+                ctx, credential_id, adapter, timeout_s=BALANCE_FETCH_TIMEOUT_S
+            )
+        except PermanentExchangeError as exc:
+            # A bad key never gets better by waiting: its bots get the no-balance skip.
+            log.warning("no balances for the fan-out", credential_id=str(credential_id),
+                        error=str(exc))  # fmt: skip
+    return bool(credential_ids)
 
 
 def _endpoint(target: FanOutTarget) -> tuple[str, str, str]:
@@ -240,8 +281,5 @@ async def _watch_positions(
         async with conn.transaction():  # a savepoint: a refused batch leaves the rest usable
             await defer_many(ctx.job_app, conn, WATCH_POSITION, jobs)
     except AlreadyEnqueued:
-        for job in jobs:
-            await defer_once(
-                ctx.job_app, conn, WATCH_POSITION,
-                queueing_lock=job.queueing_lock or "", lock=job.lock, **job.args,
-            )  # fmt: skip
+        for position_id in position_ids:
+            await resume_position_watch(conn, ctx.job_app, position_id)
