@@ -310,3 +310,13 @@ def test_refused_sells_back_off() -> None:
     slow = decide_position(config(), snap(pos, *refused))
     assert slow.sell is not None
     assert slow.next_in_s == 60
+
+
+def test_a_filled_entry_whose_fills_are_not_written_yet_is_waited_for() -> None:
+    """The order row says filled before its fills are stored (a placement answer read
+    before myTrades, or the fills' repair): the position is not empty, it is waiting."""
+    pos = position(size=D(0), entry_amount=D(0), avg_entry_price=None)
+    filled = order("entry", status=OrderStatus.FILLED, side=OrderSide.BUY, filled=D("0.01"))
+    decision = decide_position(config(), snap(pos, filled))
+    assert decision.close_reason is None
+    assert decision.keep_watching

@@ -30,6 +30,7 @@ from shared.bots.config import SignalConfig
 from shared.domain import (
     ExitMode,
     OrderListStatus,
+    OrderSide,
     OrderStatus,
     PositionEventKind,
     PositionStatus,
@@ -85,12 +86,26 @@ def decide_position(config: SignalConfig, snapshot: PositionSnapshot) -> Positio
     if snapshot.kill_switch:
         return _paused("a kill switch is engaged: nothing is placed or sold until it is"
                        " released and the bot started again")  # fmt: skip
+    if fills_in_flight(snapshot):
+        # The sizes come from fills; deciding on them now would close a position whose
+        # entry just filled, or sell again what was just sold. The next step sees them.
+        return PositionDecision()
     if position.status is PositionStatus.CLOSING:
         return _closing(config, snapshot, position.close_reason or SOLD)
     if not snapshot.bot_running:
         return _paused("the bot is not running: the position is no longer watched until the"
                        " bot starts again")  # fmt: skip
     return _open(config, snapshot)
+
+
+def fills_in_flight(snapshot: PositionSnapshot) -> bool:
+    """An order row ahead of its fills: the pipeline wrote its filled amount (from the
+    venue's order answer) before the trades behind it (fetched after, or repaired by the
+    reconciliation)."""
+    position = snapshot.position
+    bought = sum(o.filled for o in snapshot.orders if o.side is OrderSide.BUY)
+    sold = sum(o.filled for o in snapshot.orders if o.side is OrderSide.SELL)
+    return bought > position.entry_amount or sold > position.entry_amount - position.size
 
 
 def _paused(why: str) -> PositionDecision:
